@@ -1,0 +1,142 @@
+/**
+ * The three graphs compiled per model: the training step (forward, loss, gradients and optimizer update in
+ * one graph), the evaluation loss (batch norm from running statistics) and the prediction graph (weights as
+ * initializers, batch norm folded, any batch and spatial size).
+ */
+import { type Tensor, concat, grad, input, reshape, toOnnx } from '../graph/index.js';
+import {
+  EvaluationLayers,
+  FlatLayout,
+  FoldedLayers,
+  type LossName,
+  type OptimizerSpec,
+  ParameterCollector,
+  TrainingLayers,
+  type UNetArchitecture,
+  buildUNet,
+  lossFor,
+  optimizerSlots,
+  optimizerUpdate,
+  sizeMultiple,
+} from '../models/index.js';
+import type { BufferSpec, ParameterSpec } from '../models/layers.js';
+
+export interface ModelDescription {
+  architecture: UNetArchitecture;
+  parameters: ParameterSpec[];
+  buffers: BufferSpec[];
+  parameterLayout: FlatLayout;
+  bufferLayout: FlatLayout;
+}
+
+/** Lists parameters and buffers by a dry run of the UNet on a small symbolic input. */
+export function describeModel(architecture: UNetArchitecture): ModelDescription {
+  const collector = new ParameterCollector();
+  const side = sizeMultiple(architecture) * 2;
+  const shape = [1, architecture.in_channels, ...new Array(architecture.conv_dims).fill(side)];
+  buildUNet(architecture, input('input', shape), collector);
+  return {
+    architecture,
+    parameters: collector.parameters,
+    buffers: collector.buffers,
+    parameterLayout: new FlatLayout(collector.parameters),
+    bufferLayout: new FlatLayout(collector.buffers),
+  };
+}
+
+export interface TrainingGraphOptions {
+  /** Input batch shape (B, C, [Z,] Y, X). */
+  inputShape: readonly number[];
+  loss: LossName;
+  optimizer: OptimizerSpec;
+}
+
+const targetShape = (d: ModelDescription, inputShape: readonly number[]) => [
+  inputShape[0],
+  d.architecture.num_classes,
+  ...inputShape.slice(2),
+];
+
+function graphInputs(d: ModelDescription, inputShape: readonly number[], loss: LossName) {
+  const tShape = targetShape(d, inputShape);
+  const inputs = {
+    input: input('input', inputShape),
+    target: input('target', tShape),
+    mask: loss === 'n2v' ? input('mask', tShape) : undefined,
+    params: input('params', [d.parameterLayout.size]),
+    buffers: d.bufferLayout.size > 0 ? input('buffers', [d.bufferLayout.size]) : undefined,
+  };
+  return inputs;
+}
+
+const defined = (ts: (Tensor | undefined)[]) => ts.filter((t): t is Tensor => t !== undefined);
+
+export function buildTrainingGraph(d: ModelDescription, options: TrainingGraphOptions): Uint8Array {
+  const { input: x, target, mask, params, buffers } = graphInputs(d, options.inputShape, options.loss);
+  const bufferInput = buffers ?? input('buffers', [0]);
+  const layers = new TrainingLayers(params, d.parameterLayout, bufferInput, d.bufferLayout);
+  const prediction = buildUNet(d.architecture, x, layers);
+  const loss = lossFor(options.loss, prediction, target, mask);
+
+  const views = d.parameterLayout.entries.map((e) => layers.params.get(e.name));
+  const grads = grad(loss, views);
+  const flatGrad = concat(
+    grads.map((g) => reshape(g, [g.size])),
+    0,
+  );
+  const slotNames = optimizerSlots(options.optimizer.name);
+  const slots = slotNames.map((name) => input(name, [d.parameterLayout.size]));
+  const lr = input('lr', []);
+  const step = input('step', []);
+  const update = optimizerUpdate(options.optimizer, params, flatGrad, slots, lr, step);
+
+  const outputs: Record<string, Tensor> = { loss, params_out: update.params };
+  slotNames.forEach((name, i) => {
+    outputs[`${name}_out`] = update.slots[i];
+  });
+  if (buffers) {
+    outputs.buffers_out = concat(
+      d.bufferLayout.entries.map((e) => layers.updatedBuffers.get(e.name)!),
+      0,
+    );
+  }
+  return toOnnx({
+    name: 'careamics_train_step',
+    inputs: defined([x, target, mask, params, buffers, ...slots, lr, step]),
+    outputs,
+  });
+}
+
+export function buildEvaluationGraph(d: ModelDescription, inputShape: readonly number[], lossName: LossName): Uint8Array {
+  const { input: x, target, mask, params, buffers } = graphInputs(d, inputShape, lossName);
+  const layers = new EvaluationLayers(params, d.parameterLayout, buffers ?? input('buffers', [0]), d.bufferLayout);
+  const prediction = buildUNet(d.architecture, x, layers);
+  const loss = lossFor(lossName, prediction, target, mask);
+  return toOnnx({
+    name: 'careamics_eval_loss',
+    inputs: defined([x, target, mask, params, buffers]),
+    outputs: { loss, prediction },
+  });
+}
+
+const SPATIAL_NAMES = ['z', 'y', 'x'];
+
+/** The prediction graph; its batch and spatial dimensions are free (multiples of 2**depth). */
+export function buildPredictionGraph(d: ModelDescription, params: Float32Array, buffers: Float32Array): Uint8Array {
+  const a = d.architecture;
+  const side = sizeMultiple(a) * 4;
+  const x = input('input', [1, a.in_channels, ...new Array(a.conv_dims).fill(side)]);
+  const layers = new FoldedLayers(params, d.parameterLayout, buffers, d.bufferLayout);
+  const output = buildUNet(a, x, layers);
+  const names = SPATIAL_NAMES.slice(3 - a.conv_dims);
+  const dynamic: Record<number, string> = { 0: 'batch' };
+  names.forEach((n, i) => {
+    dynamic[i + 2] = n;
+  });
+  return toOnnx({
+    name: 'careamics_predict',
+    inputs: [x],
+    outputs: { output },
+    dynamicDims: { input: dynamic, output: dynamic },
+  });
+}

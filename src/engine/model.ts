@@ -1,0 +1,273 @@
+/**
+ * A trainable model: its parameters, batch-norm statistics and optimizer state as flat Float32Arrays, and
+ * ORT sessions for the three graphs, compiled on first use and cached by shape.
+ */
+import { CareamicsError } from '../errors.js';
+import type { InferenceSession } from 'onnxruntime-common';
+import {
+  DEFAULT_UNET,
+  type LossName,
+  type OptimizerSpec,
+  type UNetArchitecture,
+  initialBuffers,
+  initialParameters,
+  optimizerSlots,
+  sizeMultiple,
+} from '../models/index.js';
+import {
+  type ModelDescription,
+  buildEvaluationGraph,
+  buildPredictionGraph,
+  buildTrainingGraph,
+  describeModel,
+} from './graphs.js';
+import { type Runtime, runSession } from './runtime.js';
+import { type NamedTensor, decodeSafetensors, encodeSafetensors } from './safetensors.js';
+
+export class EngineError extends CareamicsError<'EngineError'> {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('EngineError', message, options);
+  }
+}
+
+export interface ModelOptions {
+  architecture?: Partial<UNetArchitecture>;
+  loss?: LossName;
+  optimizer?: OptimizerSpec;
+  /** Learning rate used when `trainStep` is not given one (PyTorch's Adam default). */
+  learningRate?: number;
+  seed?: number;
+}
+
+/** A batch: input (B, C, [Z,] Y, X); target and mask (B, num_classes, …); mask only for the n2v loss. */
+export interface Batch {
+  input: Float32Array;
+  target: Float32Array;
+  mask?: Float32Array;
+  shape: readonly number[];
+}
+
+export interface ModelState {
+  params: Float32Array;
+  buffers: Float32Array;
+  /** Optimizer state vectors by PyTorch name (`exp_avg`, `exp_avg_sq`, `momentum_buffer`). */
+  slots: Record<string, Float32Array>;
+  /** Optimizer steps taken. */
+  step: number;
+}
+
+export class Model {
+  readonly description: ModelDescription;
+  readonly loss: LossName;
+  readonly optimizer: OptimizerSpec;
+  learningRate: number;
+  state: ModelState;
+  private readonly sessions = new Map<string, Promise<InferenceSession>>();
+  private predictionSession?: { version: number; session: Promise<InferenceSession> };
+  private version = 0;
+
+  private constructor(
+    readonly runtime: Runtime,
+    options: ModelOptions,
+  ) {
+    this.description = describeModel({ ...DEFAULT_UNET, ...options.architecture });
+    this.loss = options.loss ?? 'n2v';
+    this.optimizer = options.optimizer ?? { name: 'Adam' };
+    this.learningRate = options.learningRate ?? 1e-3;
+    const { parameters, buffers, parameterLayout, bufferLayout } = this.description;
+    const slots = Object.fromEntries(
+      optimizerSlots(this.optimizer.name).map((name) => [name, new Float32Array(parameterLayout.size)]),
+    );
+    this.state = {
+      params: initialParameters(parameters, parameterLayout, options.seed ?? 0),
+      buffers: initialBuffers(buffers, bufferLayout),
+      slots,
+      step: 0,
+    };
+  }
+
+  static async create(runtime: Runtime, options: ModelOptions = {}): Promise<Model> {
+    return new Model(runtime, options);
+  }
+
+  get architecture(): UNetArchitecture {
+    return this.description.architecture;
+  }
+
+  get parameterCount(): number {
+    return this.description.parameterLayout.size;
+  }
+
+  /** One optimizer step on a batch; returns the loss before the update. */
+  async trainStep(batch: Batch, learningRate = this.learningRate): Promise<number> {
+    this.checkBatch(batch);
+    const session = await this.session('train', batch.shape, () =>
+      buildTrainingGraph(this.description, { inputShape: batch.shape, loss: this.loss, optimizer: this.optimizer }),
+    );
+    const step = this.state.step + 1;
+    const feeds = {
+      ...this.batchFeeds(batch),
+      ...this.stateFeeds(),
+      ...Object.fromEntries(
+        Object.entries(this.state.slots).map(([name, data]) => [name, { data, dims: [data.length] }]),
+      ),
+      lr: { data: Float32Array.of(learningRate), dims: [] },
+      step: { data: Float32Array.of(step), dims: [] },
+    };
+    const out = await runSession(this.runtime, session, feeds);
+    const loss = out.loss.data[0];
+    if (!Number.isFinite(loss)) throw new EngineError(`training loss became ${loss} at step ${step}`);
+    this.state = {
+      params: out.params_out.data,
+      buffers: out.buffers_out?.data ?? this.state.buffers,
+      slots: Object.fromEntries(Object.keys(this.state.slots).map((name) => [name, out[`${name}_out`].data])),
+      step,
+    };
+    this.version++;
+    return loss;
+  }
+
+  /** The loss with batch norm in inference mode, and the prediction it was computed from. */
+  async evaluate(batch: Batch): Promise<{ loss: number; prediction: Float32Array }> {
+    this.checkBatch(batch);
+    const session = await this.session('eval', batch.shape, () =>
+      buildEvaluationGraph(this.description, batch.shape, this.loss),
+    );
+    const out = await runSession(this.runtime, session, { ...this.batchFeeds(batch), ...this.stateFeeds() });
+    return { loss: out.loss.data[0], prediction: out.prediction.data };
+  }
+
+  /** Runs the prediction graph on (B, C, [Z,] Y, X); spatial sizes must be multiples of 2**depth. */
+  async predict(input: Float32Array, shape: readonly number[]): Promise<{ data: Float32Array; shape: number[] }> {
+    const a = this.architecture;
+    const multiple = sizeMultiple(a);
+    if (shape.length !== a.conv_dims + 2 || shape[1] !== a.in_channels) {
+      throw new EngineError(
+        `prediction input must be (B, ${a.in_channels}, ${a.conv_dims === 3 ? 'Z, ' : ''}Y, X), got [${shape}]`,
+      );
+    }
+    if (shape.slice(2).some((s) => s % multiple !== 0)) {
+      throw new EngineError(`prediction input spatial size [${shape.slice(2)}] must be multiples of ${multiple}`);
+    }
+    if (!this.predictionSession || this.predictionSession.version !== this.version) {
+      this.predictionSession = { version: this.version, session: this.createSession(this.exportOnnx()) };
+    }
+    const session = await this.predictionSession.session;
+    const out = await runSession(this.runtime, session, { input: { data: input, dims: shape } });
+    return { data: out.output.data, shape: [...out.output.dims] };
+  }
+
+  /** The prediction graph as ONNX bytes, weights included (for BMZ export and other runtimes). */
+  exportOnnx(): Uint8Array {
+    return buildPredictionGraph(this.description, this.state.params, this.state.buffers);
+  }
+
+  /** Parameters, buffers and optimizer state under PyTorch-style names, for a safetensors checkpoint. */
+  saveState(metadata: Record<string, string> = {}): Uint8Array {
+    const tensors: Record<string, NamedTensor> = {};
+    const { parameterLayout, bufferLayout } = this.description;
+    for (const e of parameterLayout.entries) {
+      tensors[e.name] = { shape: e.shape, data: parameterLayout.view(this.state.params, e.name) };
+      for (const [slot, data] of Object.entries(this.state.slots)) {
+        tensors[`optimizer.${slot}.${e.name}`] = { shape: e.shape, data: parameterLayout.view(data, e.name) };
+      }
+    }
+    for (const e of bufferLayout.entries) {
+      tensors[e.name] = { shape: e.shape, data: bufferLayout.view(this.state.buffers, e.name) };
+    }
+    return encodeSafetensors(tensors, { ...metadata, step: String(this.state.step) });
+  }
+
+  /** Restores what `saveState` wrote; optimizer state is optional (weights-only files load too). */
+  loadState(bytes: Uint8Array, source = 'checkpoint'): Record<string, string> {
+    const { tensors, metadata } = decodeSafetensors(bytes, source);
+    const { parameterLayout, bufferLayout } = this.description;
+    const take = (name: string, target: Float32Array, shape: number[], required: boolean) => {
+      const t = tensors[name];
+      if (!t) {
+        if (required) throw new EngineError(`${source}: missing tensor ${name}`);
+        return;
+      }
+      if (t.data.length !== target.length) {
+        throw new EngineError(`${source}: tensor ${name} has shape [${t.shape}], expected [${shape}]`);
+      }
+      target.set(t.data);
+    };
+    const params = new Float32Array(parameterLayout.size);
+    const buffers = new Float32Array(bufferLayout.size);
+    const slots = Object.fromEntries(Object.keys(this.state.slots).map((s) => [s, new Float32Array(params.length)]));
+    for (const e of parameterLayout.entries) {
+      take(e.name, parameterLayout.view(params, e.name), e.shape, true);
+      for (const [slot, data] of Object.entries(slots)) {
+        take(`optimizer.${slot}.${e.name}`, parameterLayout.view(data, e.name), e.shape, false);
+      }
+    }
+    for (const e of bufferLayout.entries) take(e.name, bufferLayout.view(buffers, e.name), e.shape, true);
+    this.state = { params, buffers, slots, step: Number(metadata.step ?? 0) };
+    this.version++;
+    return metadata;
+  }
+
+  private checkBatch(batch: Batch): void {
+    const a = this.architecture;
+    const expected = batch.shape.reduce((x, y) => x * y, 1);
+    const targetSize = (expected / batch.shape[1]) * a.num_classes;
+    if (batch.shape.length !== a.conv_dims + 2 || batch.shape[1] !== a.in_channels) {
+      throw new EngineError(`batch must be (B, ${a.in_channels}, …) with ${a.conv_dims} spatial axes, got [${batch.shape}]`);
+    }
+    if (batch.input.length !== expected || batch.target.length !== targetSize) {
+      throw new EngineError(
+        `batch arrays have ${batch.input.length}/${batch.target.length} values, expected ${expected}/${targetSize}`,
+      );
+    }
+    if (this.loss === 'n2v' && batch.mask?.length !== targetSize) {
+      throw new EngineError('the n2v loss needs a mask the size of the target');
+    }
+  }
+
+  private batchFeeds(batch: Batch) {
+    const targetDims = [batch.shape[0], this.architecture.num_classes, ...batch.shape.slice(2)];
+    return {
+      input: { data: batch.input, dims: batch.shape },
+      target: { data: batch.target, dims: targetDims },
+      ...(this.loss === 'n2v' ? { mask: { data: batch.mask!, dims: targetDims } } : {}),
+    };
+  }
+
+  private stateFeeds() {
+    return {
+      params: { data: this.state.params, dims: [this.state.params.length] },
+      ...(this.state.buffers.length > 0 ? { buffers: { data: this.state.buffers, dims: [this.state.buffers.length] } } : {}),
+    };
+  }
+
+  private session(kind: string, shape: readonly number[], build: () => Uint8Array): Promise<InferenceSession> {
+    const key = `${kind}:${shape.join('x')}`;
+    let session = this.sessions.get(key);
+    if (!session) {
+      session = this.createSession(build());
+      this.sessions.set(key, session);
+    }
+    return session;
+  }
+
+  private async createSession(bytes: Uint8Array): Promise<InferenceSession> {
+    try {
+      return await this.runtime.ort.InferenceSession.create(bytes, this.runtime.sessionOptions);
+    } catch (cause) {
+      throw new EngineError(`${this.runtime.name} could not load a model graph: ${(cause as Error).message}`, { cause });
+    }
+  }
+
+  /** Releases the ORT sessions. */
+  async dispose(): Promise<void> {
+    const sessions = [...this.sessions.values(), ...(this.predictionSession ? [this.predictionSession.session] : [])];
+    this.sessions.clear();
+    this.predictionSession = undefined;
+    await Promise.all(sessions.map(async (s) => (await s).release()));
+  }
+}
+
+export function createModel(runtime: Runtime, options: ModelOptions = {}): Promise<Model> {
+  return Model.create(runtime, options);
+}

@@ -1,0 +1,51 @@
+/**
+ * Symbolic tensors, the op table, reverse-mode gradients and ONNX export.
+ *
+ * @example
+ * const x = input('x', [1, 1, 8, 8]);
+ * const w = input('w', [4, 1, 3, 3]);
+ * const loss = reduceSum(relu(conv(x, w, undefined, { pads: [1, 1, 1, 1] })), [0, 1, 2, 3], false);
+ * const [dw] = grad(loss, [w]);
+ * const bytes = toOnnx({ name: 'demo', inputs: [x, w], outputs: { loss, dw } });
+ */
+
+export { grad, topologicalOrder } from './grad.js';
+export type { OnnxGraphSpec } from './onnx.js';
+export { OPSET, toOnnx } from './onnx.js';
+export type { ConvOptions, OpDef, Vjp } from './ops.js';
+export {
+  abs,
+  add,
+  apply,
+  batchNormNormalize,
+  concat,
+  conv,
+  convTranspose,
+  div,
+  equal,
+  expand,
+  greater,
+  identity,
+  matmul,
+  maxPool,
+  mul,
+  neg,
+  OPS,
+  pad,
+  pow,
+  reduceMean,
+  reduceSum,
+  relu,
+  reshape,
+  sigmoid,
+  sign,
+  slice,
+  sqrt,
+  sub,
+  transpose,
+  upsample,
+  where,
+} from './ops.js';
+export { linearUpsampleMatrix } from './rules.js';
+export type { ElementType } from './tensor.js';
+export { constant, GraphError, input, Tensor } from './tensor.js';

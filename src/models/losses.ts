@@ -1,0 +1,30 @@
+/** Training losses, as CAREamics computes them (`careamics/losses/`). */
+import { type Tensor, abs, div, mul, reduceMean, reduceSum, sub } from '../graph/index.js';
+
+export type LossName = 'n2v' | 'mse' | 'mae';
+
+const allAxes = (t: Tensor) => t.shape.map((_, i) => i);
+
+/** Mean squared error over the masked pixels only (`n2v_loss`): Σ mask·(ŷ−y)² / Σ mask. */
+export function maskedMse(prediction: Tensor, target: Tensor, mask: Tensor): Tensor {
+  const diff = sub(prediction, target);
+  return div(reduceSum(mul(mask, mul(diff, diff)), allAxes(diff), false), reduceSum(mask, allAxes(mask), false));
+}
+
+export function mse(prediction: Tensor, target: Tensor): Tensor {
+  const diff = sub(prediction, target);
+  return reduceMean(mul(diff, diff), allAxes(diff), false);
+}
+
+export function mae(prediction: Tensor, target: Tensor): Tensor {
+  return reduceMean(abs(sub(prediction, target)), allAxes(prediction), false);
+}
+
+/** The loss graph for `name`; `mask` is required for (and only used by) `n2v`. */
+export function lossFor(name: LossName, prediction: Tensor, target: Tensor, mask?: Tensor): Tensor {
+  if (name === 'n2v') {
+    if (!mask) throw new Error('the n2v loss needs a mask');
+    return maskedMse(prediction, target, mask);
+  }
+  return name === 'mse' ? mse(prediction, target) : mae(prediction, target);
+}

@@ -1,0 +1,68 @@
+/**
+ * Optimizers as graph updates of the flat parameter vector, with PyTorch's update rules and defaults
+ * (`torch.optim.Adam`, `AdamW`, `SGD`). The learning rate and the step number are graph inputs, so a
+ * scheduler changes them without recompiling.
+ */
+import { type Tensor, add, div, mul, pow, sqrt, sub } from '../graph/index.js';
+
+export type OptimizerName = 'Adam' | 'AdamW' | 'SGD';
+
+export interface OptimizerParameters {
+  betas?: [number, number];
+  eps?: number;
+  weight_decay?: number;
+  momentum?: number;
+}
+
+export interface OptimizerSpec {
+  name: OptimizerName;
+  parameters?: OptimizerParameters;
+}
+
+/** Per-parameter state vectors each optimizer keeps (PyTorch's names). */
+export function optimizerSlots(name: OptimizerName): string[] {
+  return name === 'SGD' ? ['momentum_buffer'] : ['exp_avg', 'exp_avg_sq'];
+}
+
+export interface OptimizerUpdate {
+  params: Tensor;
+  slots: Tensor[];
+}
+
+/**
+ * One update. `step` is the 1-based step number (Adam's bias correction), `slots` the state vectors in
+ * `optimizerSlots` order.
+ */
+export function optimizerUpdate(
+  spec: OptimizerSpec,
+  params: Tensor,
+  grads: Tensor,
+  slots: readonly Tensor[],
+  lr: Tensor,
+  step: Tensor,
+): OptimizerUpdate {
+  const p = spec.parameters ?? {};
+  if (spec.name === 'SGD') {
+    const weightDecay = p.weight_decay ?? 0;
+    const g = weightDecay ? add(grads, mul(params, weightDecay)) : grads;
+    const momentum = p.momentum ?? 0;
+    if (!momentum) return { params: sub(params, mul(lr, g)), slots: [slots[0]] };
+    const buffer = add(mul(slots[0], momentum), g);
+    return { params: sub(params, mul(lr, buffer)), slots: [buffer] };
+  }
+  const [beta1, beta2] = p.betas ?? [0.9, 0.999];
+  const eps = p.eps ?? 1e-8;
+  const decoupled = spec.name === 'AdamW';
+  const weightDecay = p.weight_decay ?? (decoupled ? 1e-2 : 0);
+  let theta = params;
+  let g = grads;
+  if (weightDecay && decoupled) theta = mul(params, sub(1, mul(lr, weightDecay)));
+  if (weightDecay && !decoupled) g = add(grads, mul(params, weightDecay));
+  const m = add(mul(slots[0], beta1), mul(g, 1 - beta1));
+  const v = add(mul(slots[1], beta2), mul(mul(g, g), 1 - beta2));
+  const correction1 = sub(1, pow(beta1, step));
+  const correction2 = sub(1, pow(beta2, step));
+  const denominator = add(div(sqrt(v), sqrt(correction2)), eps);
+  const stepSize = div(lr, correction1);
+  return { params: sub(theta, mul(stepSize, div(m, denominator))), slots: [m, v] };
+}

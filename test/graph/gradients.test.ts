@@ -1,0 +1,246 @@
+import { describe, it } from 'vitest';
+import {
+  abs,
+  add,
+  batchNormNormalize,
+  concat,
+  conv,
+  div,
+  expand,
+  greater,
+  matmul,
+  maxPool,
+  mul,
+  pad,
+  reduceMean,
+  reduceSum,
+  relu,
+  reshape,
+  sigmoid,
+  slice,
+  sqrt,
+  sub,
+  type Tensor,
+  transpose,
+  upsample,
+  where,
+} from '../../src/graph/index.js';
+import { checkGradients, type GradCase } from '../helpers/gradcheck.js';
+
+/** Values in ±[0.1, 1]: away from the kinks of ReLU and Abs. */
+const awayFromZero = (r: () => number) => (r() < 0.5 ? -1 : 1) * (0.1 + 0.9 * r());
+const positive = (r: () => number) => 0.5 + r();
+
+function batchNorm(z: Tensor): Tensor {
+  const axes = [0, ...z.shape.slice(2).map((_, i) => i + 2)];
+  const centred = sub(z, reduceMean(z, axes));
+  const invStd = div(1, sqrt(add(reduceMean(mul(centred, centred), axes), 1e-5)));
+  return batchNormNormalize(z, centred, invStd);
+}
+
+const cases: Record<string, GradCase[]> = {
+  Add: [
+    {
+      shapes: [
+        [2, 3, 4],
+        [2, 3, 4],
+      ],
+      build: add,
+    },
+    {
+      shapes: [
+        [2, 3, 4],
+        [3, 1],
+      ],
+      build: add,
+    },
+  ],
+  Sub: [
+    {
+      shapes: [
+        [2, 3, 4],
+        [1, 4],
+      ],
+      build: sub,
+    },
+  ],
+  Mul: [
+    {
+      shapes: [
+        [2, 3, 4],
+        [2, 3, 4],
+      ],
+      build: mul,
+    },
+    { shapes: [[4], [2, 3, 4]], build: mul },
+  ],
+  Div: [
+    {
+      shapes: [
+        [2, 3, 4],
+        [3, 1],
+      ],
+      build: div,
+      sample: positive,
+    },
+  ],
+  Relu: [{ shapes: [[3, 5, 7]], build: relu, sample: awayFromZero }],
+  Sigmoid: [{ shapes: [[3, 5]], build: sigmoid }],
+  Sqrt: [{ shapes: [[3, 5]], build: sqrt, sample: positive }],
+  Abs: [{ shapes: [[3, 5]], build: abs, sample: awayFromZero }],
+  Where: [
+    {
+      shapes: [
+        [2, 6],
+        [2, 6],
+        [2, 6],
+      ],
+      build: (c, a, b) => where(greater(c, 0), a, b),
+      sample: awayFromZero,
+      differentiable: [1, 2],
+    },
+    {
+      shapes: [[2, 6], [2, 6], [1]],
+      build: (c, a, b) => where(greater(c, 0), a, b),
+      sample: awayFromZero,
+      differentiable: [1, 2],
+    },
+  ],
+  ReduceSum: [
+    { shapes: [[2, 3, 4]], build: (x) => reduceSum(x, [1], true) },
+    { shapes: [[2, 3, 4]], build: (x) => reduceSum(x, [0, 2], false) },
+  ],
+  ReduceMean: [
+    { shapes: [[2, 3, 4]], build: (x) => reduceMean(x, [2], true) },
+    { shapes: [[2, 3, 4, 5]], build: (x) => reduceMean(x, [0, 2, 3], false) },
+  ],
+  Reshape: [{ shapes: [[2, 3, 4]], build: (x) => reshape(x, [4, -1]) }],
+  Transpose: [
+    { shapes: [[2, 3, 4]], build: (x) => transpose(x, [2, 0, 1]) },
+    { shapes: [[2, 3, 4, 5]], build: (x) => transpose(x, [1, 0, 3, 2]) },
+  ],
+  Expand: [{ shapes: [[3, 1]], build: (x) => expand(x, [2, 3, 4]) }],
+  Concat: [
+    {
+      shapes: [
+        [2, 3, 4],
+        [2, 1, 4],
+        [2, 2, 4],
+      ],
+      build: (a, b, c) => concat([a, b, c], 1),
+    },
+    {
+      shapes: [
+        [2, 3],
+        [2, 5],
+      ],
+      build: (a, b) => concat([a, b], -1),
+    },
+  ],
+  Slice: [
+    { shapes: [[4, 6, 5]], build: (x) => slice(x, [1, 2], [3, -1], [0, 2]) },
+    { shapes: [[4, 6]], build: (x) => slice(x, [-3], [100], [1]) },
+  ],
+  Pad: [{ shapes: [[2, 3, 4]], build: (x) => pad(x, [0, 1, 2, 1, 0, 3]) }],
+  MatMul: [
+    {
+      shapes: [
+        [3, 4],
+        [4, 5],
+      ],
+      build: matmul,
+    },
+    {
+      shapes: [
+        [2, 3, 4],
+        [4, 5],
+      ],
+      build: matmul,
+    },
+    {
+      shapes: [
+        [2, 2, 3, 4],
+        [2, 1, 4, 5],
+      ],
+      build: matmul,
+    },
+  ],
+  Conv: [
+    { shapes: [[2, 3, 7, 6], [4, 3, 3, 3], [4]], build: (x, w, b) => conv(x, w, b, { pads: [1, 1, 1, 1] }) },
+    {
+      shapes: [
+        [2, 6, 5, 5],
+        [2, 6, 3, 3],
+      ],
+      build: (x, w) => conv(x, w, undefined, { pads: [1, 1, 1, 1] }),
+    },
+    {
+      shapes: [
+        [2, 4, 6, 6],
+        [6, 2, 3, 3],
+      ],
+      build: (x, w) => conv(x, w, undefined, { pads: [1, 1, 1, 1], group: 2 }),
+    },
+    {
+      shapes: [
+        [1, 2, 9, 8],
+        [3, 2, 3, 3],
+      ],
+      build: (x, w) => conv(x, w, undefined, { pads: [1, 1, 1, 1], strides: [2, 2] }),
+    },
+    {
+      shapes: [
+        [2, 4, 5, 5],
+        [4, 1, 3, 3],
+      ],
+      build: (x, w) => conv(x, w, undefined, { pads: [1, 1, 1, 1], strides: [2, 2], group: 4 }),
+    },
+    { shapes: [[2, 5, 4, 4], [2, 5, 1, 1], [2]], build: (x, w, b) => conv(x, w, b) },
+    {
+      shapes: [
+        [1, 2, 5, 6],
+        [3, 2, 3, 2],
+      ],
+      build: (x, w) => conv(x, w),
+    },
+    {
+      shapes: [
+        [1, 2, 4, 5, 5],
+        [3, 2, 3, 3, 3],
+      ],
+      build: (x, w) => conv(x, w, undefined, { pads: [1, 1, 1, 1, 1, 1] }),
+    },
+    {
+      shapes: [
+        [1, 4, 4, 5, 5],
+        [2, 4, 3, 3, 3],
+      ],
+      build: (x, w) => conv(x, w, undefined, { pads: [1, 1, 1, 1, 1, 1] }),
+    },
+  ],
+  MaxPool: [
+    { shapes: [[2, 3, 6, 8]], build: (x) => maxPool(x, [2, 2]), distinct: true },
+    { shapes: [[1, 2, 7, 5]], build: (x) => maxPool(x, [2, 2]), distinct: true },
+    { shapes: [[1, 2, 6, 6]], build: (x) => maxPool(x, [2, 2], [1, 1]), distinct: true },
+    { shapes: [[1, 2, 4, 6, 6]], build: (x) => maxPool(x, [2, 2, 2]), distinct: true },
+  ],
+  Resize: [
+    { shapes: [[2, 3, 4, 5]], build: (x) => upsample(x, 2, 'linear') },
+    { shapes: [[1, 2, 3, 4, 4]], build: (x) => upsample(x, 2, 'linear') },
+    { shapes: [[2, 3, 4, 5]], build: (x) => upsample(x, 2, 'nearest') },
+  ],
+  BatchNormNormalize: [
+    { shapes: [[4, 3, 5, 5]], build: batchNorm },
+    { shapes: [[2, 2, 3, 4, 4]], build: batchNorm },
+  ],
+};
+
+describe('finite-difference gradient check of every op rule', () => {
+  for (const [op, opCases] of Object.entries(cases)) {
+    opCases.forEach((c, i) => {
+      it(`${op} #${i + 1} ${c.shapes.map((s) => `[${s}]`).join(' ')}`, async () => {
+        await checkGradients(c, 17 + i);
+      });
+    });
+  }
+});
