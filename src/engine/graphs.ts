@@ -3,21 +3,21 @@
  * one graph), the evaluation loss (batch norm from running statistics) and the prediction graph (weights as
  * initializers, batch norm folded, any batch and spatial size).
  */
-import { type Tensor, concat, grad, input, reshape, toOnnx } from '../graph/index.js';
+import { concat, grad, input, reshape, type Tensor, toOnnx } from '../graph/index.js';
 import {
+  buildUNet,
   EvaluationLayers,
   FlatLayout,
   FoldedLayers,
   type LossName,
-  type OptimizerSpec,
-  ParameterCollector,
-  TrainingLayers,
-  type UNetArchitecture,
-  buildUNet,
   lossFor,
+  type OptimizerSpec,
   optimizerSlots,
   optimizerUpdate,
+  ParameterCollector,
   sizeMultiple,
+  TrainingLayers,
+  type UNetArchitecture,
 } from '../models/index.js';
 import type { BufferSpec, ParameterSpec } from '../models/layers.js';
 
@@ -49,6 +49,8 @@ export interface TrainingGraphOptions {
   inputShape: readonly number[];
   loss: LossName;
   optimizer: OptimizerSpec;
+  /** Also output the flat gradient as `grads` (for checks against a reference). */
+  exposeGradients?: boolean;
 }
 
 const targetShape = (d: ModelDescription, inputShape: readonly number[]) => [
@@ -91,6 +93,7 @@ export function buildTrainingGraph(d: ModelDescription, options: TrainingGraphOp
   const update = optimizerUpdate(options.optimizer, params, flatGrad, slots, lr, step);
 
   const outputs: Record<string, Tensor> = { loss, params_out: update.params };
+  if (options.exposeGradients) outputs.grads = flatGrad;
   slotNames.forEach((name, i) => {
     outputs[`${name}_out`] = update.slots[i];
   });
@@ -107,9 +110,18 @@ export function buildTrainingGraph(d: ModelDescription, options: TrainingGraphOp
   });
 }
 
-export function buildEvaluationGraph(d: ModelDescription, inputShape: readonly number[], lossName: LossName): Uint8Array {
+export function buildEvaluationGraph(
+  d: ModelDescription,
+  inputShape: readonly number[],
+  lossName: LossName,
+): Uint8Array {
   const { input: x, target, mask, params, buffers } = graphInputs(d, inputShape, lossName);
-  const layers = new EvaluationLayers(params, d.parameterLayout, buffers ?? input('buffers', [0]), d.bufferLayout);
+  const layers = new EvaluationLayers(
+    params,
+    d.parameterLayout,
+    buffers ?? input('buffers', [0]),
+    d.bufferLayout,
+  );
   const prediction = buildUNet(d.architecture, x, layers);
   const loss = lossFor(lossName, prediction, target, mask);
   return toOnnx({
@@ -122,7 +134,11 @@ export function buildEvaluationGraph(d: ModelDescription, inputShape: readonly n
 const SPATIAL_NAMES = ['z', 'y', 'x'];
 
 /** The prediction graph; its batch and spatial dimensions are free (multiples of 2**depth). */
-export function buildPredictionGraph(d: ModelDescription, params: Float32Array, buffers: Float32Array): Uint8Array {
+export function buildPredictionGraph(
+  d: ModelDescription,
+  params: Float32Array,
+  buffers: Float32Array,
+): Uint8Array {
   const a = d.architecture;
   const side = sizeMultiple(a) * 4;
   const x = input('input', [1, a.in_channels, ...new Array(a.conv_dims).fill(side)]);

@@ -2,27 +2,28 @@
  * A trainable model: its parameters, batch-norm statistics and optimizer state as flat Float32Arrays, and
  * ORT sessions for the three graphs, compiled on first use and cached by shape.
  */
-import { CareamicsError } from '../errors.js';
+
 import type { InferenceSession } from 'onnxruntime-common';
+import { CareamicsError } from '../errors.js';
 import {
   DEFAULT_UNET,
-  type LossName,
-  type OptimizerSpec,
-  type UNetArchitecture,
   initialBuffers,
   initialParameters,
+  type LossName,
+  type OptimizerSpec,
   optimizerSlots,
   sizeMultiple,
+  type UNetArchitecture,
 } from '../models/index.js';
 import {
-  type ModelDescription,
   buildEvaluationGraph,
   buildPredictionGraph,
   buildTrainingGraph,
   describeModel,
+  type ModelDescription,
 } from './graphs.js';
 import { type Runtime, runSession } from './runtime.js';
-import { type NamedTensor, decodeSafetensors, encodeSafetensors } from './safetensors.js';
+import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
 
 export class EngineError extends CareamicsError<'EngineError'> {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -102,7 +103,11 @@ export class Model {
   async trainStep(batch: Batch, learningRate = this.learningRate): Promise<number> {
     this.checkBatch(batch);
     const session = await this.session('train', batch.shape, () =>
-      buildTrainingGraph(this.description, { inputShape: batch.shape, loss: this.loss, optimizer: this.optimizer }),
+      buildTrainingGraph(this.description, {
+        inputShape: batch.shape,
+        loss: this.loss,
+        optimizer: this.optimizer,
+      }),
     );
     const step = this.state.step + 1;
     const feeds = {
@@ -138,7 +143,10 @@ export class Model {
   }
 
   /** Runs the prediction graph on (B, C, [Z,] Y, X); spatial sizes must be multiples of 2**depth. */
-  async predict(input: Float32Array, shape: readonly number[]): Promise<{ data: Float32Array; shape: number[] }> {
+  async predict(
+    input: Float32Array,
+    shape: readonly number[],
+  ): Promise<{ data: Float32Array; shape: number[] }> {
     const a = this.architecture;
     const multiple = sizeMultiple(a);
     if (shape.length !== a.conv_dims + 2 || shape[1] !== a.in_channels) {
@@ -147,7 +155,9 @@ export class Model {
       );
     }
     if (shape.slice(2).some((s) => s % multiple !== 0)) {
-      throw new EngineError(`prediction input spatial size [${shape.slice(2)}] must be multiples of ${multiple}`);
+      throw new EngineError(
+        `prediction input spatial size [${shape.slice(2)}] must be multiples of ${multiple}`,
+      );
     }
     if (!this.predictionSession || this.predictionSession.version !== this.version) {
       this.predictionSession = { version: this.version, session: this.createSession(this.exportOnnx()) };
@@ -195,7 +205,9 @@ export class Model {
     };
     const params = new Float32Array(parameterLayout.size);
     const buffers = new Float32Array(bufferLayout.size);
-    const slots = Object.fromEntries(Object.keys(this.state.slots).map((s) => [s, new Float32Array(params.length)]));
+    const slots = Object.fromEntries(
+      Object.keys(this.state.slots).map((s) => [s, new Float32Array(params.length)]),
+    );
     for (const e of parameterLayout.entries) {
       take(e.name, parameterLayout.view(params, e.name), e.shape, true);
       for (const [slot, data] of Object.entries(slots)) {
@@ -213,7 +225,9 @@ export class Model {
     const expected = batch.shape.reduce((x, y) => x * y, 1);
     const targetSize = (expected / batch.shape[1]) * a.num_classes;
     if (batch.shape.length !== a.conv_dims + 2 || batch.shape[1] !== a.in_channels) {
-      throw new EngineError(`batch must be (B, ${a.in_channels}, …) with ${a.conv_dims} spatial axes, got [${batch.shape}]`);
+      throw new EngineError(
+        `batch must be (B, ${a.in_channels}, …) with ${a.conv_dims} spatial axes, got [${batch.shape}]`,
+      );
     }
     if (batch.input.length !== expected || batch.target.length !== targetSize) {
       throw new EngineError(
@@ -237,11 +251,17 @@ export class Model {
   private stateFeeds() {
     return {
       params: { data: this.state.params, dims: [this.state.params.length] },
-      ...(this.state.buffers.length > 0 ? { buffers: { data: this.state.buffers, dims: [this.state.buffers.length] } } : {}),
+      ...(this.state.buffers.length > 0
+        ? { buffers: { data: this.state.buffers, dims: [this.state.buffers.length] } }
+        : {}),
     };
   }
 
-  private session(kind: string, shape: readonly number[], build: () => Uint8Array): Promise<InferenceSession> {
+  private session(
+    kind: string,
+    shape: readonly number[],
+    build: () => Uint8Array,
+  ): Promise<InferenceSession> {
     const key = `${kind}:${shape.join('x')}`;
     let session = this.sessions.get(key);
     if (!session) {
@@ -255,13 +275,19 @@ export class Model {
     try {
       return await this.runtime.ort.InferenceSession.create(bytes, this.runtime.sessionOptions);
     } catch (cause) {
-      throw new EngineError(`${this.runtime.name} could not load a model graph: ${(cause as Error).message}`, { cause });
+      throw new EngineError(
+        `${this.runtime.name} could not load a model graph: ${(cause as Error).message}`,
+        { cause },
+      );
     }
   }
 
   /** Releases the ORT sessions. */
   async dispose(): Promise<void> {
-    const sessions = [...this.sessions.values(), ...(this.predictionSession ? [this.predictionSession.session] : [])];
+    const sessions = [
+      ...this.sessions.values(),
+      ...(this.predictionSession ? [this.predictionSession.session] : []),
+    ];
     this.sessions.clear();
     this.predictionSession = undefined;
     await Promise.all(sessions.map(async (s) => (await s).release()));

@@ -16,7 +16,10 @@ export class SafetensorsError extends CareamicsError<'SafetensorsError'> {
   }
 }
 
-export function encodeSafetensors(tensors: Record<string, NamedTensor>, metadata: Record<string, string> = {}): Uint8Array {
+export function encodeSafetensors(
+  tensors: Record<string, NamedTensor>,
+  metadata: Record<string, string> = {},
+): Uint8Array {
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {
@@ -39,15 +42,21 @@ export function encodeSafetensors(tensors: Record<string, NamedTensor>, metadata
   return out;
 }
 
-export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): {
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  source = 'safetensors',
+): {
   tensors: Record<string, NamedTensor>;
   metadata: Record<string, string>;
 } {
-  if (bytes.length < 8) throw new SafetensorsError(`${source}: file is ${bytes.length} bytes, too short for a header`);
+  if (bytes.length < 8)
+    throw new SafetensorsError(`${source}: file is ${bytes.length} bytes, too short for a header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));
   if (headerLength > bytes.length - 8) {
-    throw new SafetensorsError(`${source}: header length ${headerLength} exceeds the file (${bytes.length} bytes)`);
+    throw new SafetensorsError(
+      `${source}: header length ${headerLength} exceeds the file (${bytes.length} bytes)`,
+    );
   }
   let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
   try {
@@ -63,7 +72,8 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): {
       metadata = entry as unknown as Record<string, string>;
       continue;
     }
-    if (entry.dtype !== 'F32') throw new SafetensorsError(`${source}: tensor ${name} is ${entry.dtype}, expected F32`);
+    if (entry.dtype !== 'F32')
+      throw new SafetensorsError(`${source}: tensor ${name} is ${entry.dtype}, expected F32`);
     const [begin, end] = entry.data_offsets;
     const count = entry.shape.reduce((a, b) => a * b, 1);
     if (end - begin !== count * 4 || dataStart + end > bytes.length) {

@@ -1,5 +1,5 @@
-export { DEFAULT_UNET, ModelError, buildUNet, sizeMultiple, validateArchitecture } from './unet.js';
-export type { UNetArchitecture } from './unet.js';
+export { initialBuffers, initialParameters, seededUniform } from './init.js';
+export type { BufferSpec, ConvSpec, LayerBuilder, ParameterSpec } from './layers.js';
 export {
   BATCH_NORM_EPS,
   BATCH_NORM_MOMENTUM,
@@ -9,9 +9,9 @@ export {
   ParameterCollector,
   TrainingLayers,
 } from './layers.js';
-export type { BufferSpec, ConvSpec, LayerBuilder, ParameterSpec } from './layers.js';
-export { lossFor, mae, maskedMse, mse } from './losses.js';
 export type { LossName } from './losses.js';
-export { optimizerSlots, optimizerUpdate } from './optimizers.js';
+export { lossFor, mae, maskedMse, mse } from './losses.js';
 export type { OptimizerName, OptimizerParameters, OptimizerSpec } from './optimizers.js';
-export { initialBuffers, initialParameters, seededUniform } from './init.js';
+export { optimizerSlots, optimizerUpdate } from './optimizers.js';
+export type { UNetArchitecture } from './unet.js';
+export { buildUNet, DEFAULT_UNET, ModelError, sizeMultiple, validateArchitecture } from './unet.js';

@@ -17,7 +17,11 @@ export function seededUniform(seed: number): () => number {
  * Conv weights and biases U(−1/√fanIn, 1/√fanIn) (kaiming_uniform with a = √5), batch-norm weight 1 and
  * bias 0, running mean 0 and variance 1.
  */
-export function initialParameters(specs: readonly ParameterSpec[], layout: FlatLayout, seed: number): Float32Array {
+export function initialParameters(
+  specs: readonly ParameterSpec[],
+  layout: FlatLayout,
+  seed: number,
+): Float32Array {
   const random = seededUniform(seed);
   const flat = new Float32Array(layout.size);
   for (const spec of specs) {

@@ -7,7 +7,6 @@
  * - `FoldedLayers`: parameters as constants with batch norm folded into the conv (the predict graph).
  */
 import {
-  type Tensor,
   add,
   batchNormNormalize,
   constant,
@@ -20,6 +19,7 @@ import {
   slice,
   sqrt,
   sub,
+  type Tensor,
 } from '../graph/index.js';
 
 export const BATCH_NORM_EPS = 1e-5;
@@ -181,7 +181,10 @@ export class TrainingLayers implements LayerBuilder {
     const c = [z.shape[1]];
     const runningMean = this.buffers.get(`${batchNorm}.running_mean`);
     const runningVar = this.buffers.get(`${batchNorm}.running_var`);
-    this.updatedBuffers.set(`${batchNorm}.running_mean`, add(mul(runningMean, 1 - m), mul(reshape(mean, c), m)));
+    this.updatedBuffers.set(
+      `${batchNorm}.running_mean`,
+      add(mul(runningMean, 1 - m), mul(reshape(mean, c), m)),
+    );
     this.updatedBuffers.set(
       `${batchNorm}.running_var`,
       add(mul(runningVar, 1 - m), mul(reshape(variance, c), (m * count) / Math.max(count - 1, 1))),

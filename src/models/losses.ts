@@ -1,5 +1,5 @@
 /** Training losses, as CAREamics computes them (`careamics/losses/`). */
-import { type Tensor, abs, div, mul, reduceMean, reduceSum, sub } from '../graph/index.js';
+import { abs, div, mul, reduceMean, reduceSum, sub, type Tensor } from '../graph/index.js';
 
 export type LossName = 'n2v' | 'mse' | 'mae';
 
@@ -8,7 +8,10 @@ const allAxes = (t: Tensor) => t.shape.map((_, i) => i);
 /** Mean squared error over the masked pixels only (`n2v_loss`): Σ mask·(ŷ−y)² / Σ mask. */
 export function maskedMse(prediction: Tensor, target: Tensor, mask: Tensor): Tensor {
   const diff = sub(prediction, target);
-  return div(reduceSum(mul(mask, mul(diff, diff)), allAxes(diff), false), reduceSum(mask, allAxes(mask), false));
+  return div(
+    reduceSum(mul(mask, mul(diff, diff)), allAxes(diff), false),
+    reduceSum(mask, allAxes(mask), false),
+  );
 }
 
 export function mse(prediction: Tensor, target: Tensor): Tensor {

@@ -3,7 +3,7 @@
  * (`torch.optim.Adam`, `AdamW`, `SGD`). The learning rate and the step number are graph inputs, so a
  * scheduler changes them without recompiling.
  */
-import { type Tensor, add, div, mul, pow, sqrt, sub } from '../graph/index.js';
+import { add, div, mul, pow, sqrt, sub, type Tensor } from '../graph/index.js';
 
 export type OptimizerName = 'Adam' | 'AdamW' | 'SGD';
 

@@ -4,7 +4,6 @@
  */
 import { CareamicsError } from '../errors.js';
 import {
-  type Tensor,
   add,
   concat,
   constant,
@@ -13,6 +12,7 @@ import {
   relu,
   sigmoid,
   slice,
+  type Tensor,
   upsample,
 } from '../graph/index.js';
 import type { LayerBuilder } from './layers.js';
@@ -56,8 +56,10 @@ export class ModelError extends CareamicsError<'ModelError'> {
 }
 
 export function validateArchitecture(a: UNetArchitecture): void {
-  if (a.conv_dims !== 2 && a.conv_dims !== 3) throw new ModelError(`must be 2 or 3, got ${a.conv_dims}`, 'conv_dims');
-  if (!Number.isInteger(a.depth) || a.depth < 1 || a.depth > 10) throw new ModelError(`must be 1–10, got ${a.depth}`, 'depth');
+  if (a.conv_dims !== 2 && a.conv_dims !== 3)
+    throw new ModelError(`must be 2 or 3, got ${a.conv_dims}`, 'conv_dims');
+  if (!Number.isInteger(a.depth) || a.depth < 1 || a.depth > 10)
+    throw new ModelError(`must be 1–10, got ${a.depth}`, 'depth');
   if (a.residual && a.num_classes !== a.in_channels) {
     throw new ModelError(`needs num_classes = in_channels (${a.num_classes} ≠ ${a.in_channels})`, 'residual');
   }
