@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import * as metrics from '../../src/metrics/index.js';
+
+describe('public exports', () => {
+  it('do not change by accident', () => {
+    expect(Object.keys(metrics).sort()).toEqual([
+      'fitScaleOffset',
+      'gaussianFilter',
+      'gaussianKernel',
+      'meanSquaredError',
+      'psnr',
+      'scaleInvariantPsnr',
+      'ssim',
+    ]);
+  });
+});
