@@ -27,6 +27,7 @@ export {
   greater,
   identity,
   matmul,
+  maximum,
   maxPool,
   mul,
   neg,

@@ -71,6 +71,7 @@ export const OPS: Record<string, OpDef> = {
     ],
   },
   Pow: { infer: broadcast('Pow'), onnx: { type: 'Pow' } },
+  Max: { infer: broadcast('Max'), onnx: { type: 'Max' } },
   Relu: { infer: same, onnx: { type: 'Relu' }, vjp: (g, n) => [where(greater(n, 0), g, 0)] },
   Sigmoid: { infer: same, onnx: { type: 'Sigmoid' }, vjp: (g, n) => [mul(g, mul(n, sub(1, n)))] },
   Sqrt: { infer: same, onnx: { type: 'Sqrt' }, vjp: (g, n) => [div(mul(g, 0.5), n)] },
@@ -190,6 +191,7 @@ export const sub = (a: Operand, b: Operand) => apply('Sub', [lift(a), lift(b)]);
 export const mul = (a: Operand, b: Operand) => apply('Mul', [lift(a), lift(b)]);
 export const div = (a: Operand, b: Operand) => apply('Div', [lift(a), lift(b)]);
 export const pow = (a: Operand, b: Operand) => apply('Pow', [lift(a), lift(b)]);
+export const maximum = (a: Operand, b: Operand) => apply('Max', [lift(a), lift(b)]);
 export const neg = (a: Tensor) => mul(a, -1);
 export const relu = (x: Tensor) => apply('Relu', [x]);
 export const sigmoid = (x: Tensor) => apply('Sigmoid', [x]);

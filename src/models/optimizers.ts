@@ -1,11 +1,11 @@
 /**
  * Optimizers as graph updates of the flat parameter vector, with PyTorch's update rules and defaults
- * (`torch.optim.Adam`, `AdamW`, `SGD`). The learning rate and the step number are graph inputs, so a
+ * (`torch.optim.Adam`, `AdamW`, `Adamax`, `SGD`). The learning rate and the step number are graph inputs, so a
  * scheduler changes them without recompiling.
  */
-import { add, div, mul, pow, sqrt, sub, type Tensor } from '../graph/index.js';
+import { abs, add, div, maximum, mul, pow, sqrt, sub, type Tensor } from '../graph/index.js';
 
-export type OptimizerName = 'Adam' | 'AdamW' | 'SGD';
+export type OptimizerName = 'Adam' | 'AdamW' | 'Adamax' | 'SGD';
 
 export interface OptimizerParameters {
   betas?: [number, number];
@@ -21,7 +21,8 @@ export interface OptimizerSpec {
 
 /** Per-parameter state vectors each optimizer keeps (PyTorch's names). */
 export function optimizerSlots(name: OptimizerName): string[] {
-  return name === 'SGD' ? ['momentum_buffer'] : ['exp_avg', 'exp_avg_sq'];
+  if (name === 'SGD') return ['momentum_buffer'];
+  return name === 'Adamax' ? ['exp_avg', 'exp_inf'] : ['exp_avg', 'exp_avg_sq'];
 }
 
 export interface OptimizerUpdate {
@@ -52,6 +53,14 @@ export function optimizerUpdate(
   }
   const [beta1, beta2] = p.betas ?? [0.9, 0.999];
   const eps = p.eps ?? 1e-8;
+  if (spec.name === 'Adamax') {
+    const weightDecay = p.weight_decay ?? 0;
+    const g = weightDecay ? add(grads, mul(params, weightDecay)) : grads;
+    const m = add(mul(slots[0], beta1), mul(g, 1 - beta1));
+    const u = maximum(mul(slots[1], beta2), add(abs(g), eps));
+    const stepSize = div(lr, sub(1, pow(beta1, step)));
+    return { params: sub(params, mul(stepSize, div(m, u))), slots: [m, u] };
+  }
   const decoupled = spec.name === 'AdamW';
   const weightDecay = p.weight_decay ?? (decoupled ? 1e-2 : 0);
   let theta = params;

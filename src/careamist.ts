@@ -1,0 +1,208 @@
+/**
+ * `CAREamist`: the one object a user needs — train N2V/N2V2/structN2V/CARE/N2N from a configuration, predict
+ * with tiling, export ONNX — mirroring CAREamics' `CAREamist`. Browser-safe: the runtime and the run store are
+ * injected (`careamics-js/node` supplies onnxruntime-node, a work folder and file paths).
+ */
+import { type Configuration, loadConfigYaml, parseConfiguration, resolveOptimizer } from './config/index.js';
+import type { NormalizationStats } from './data/index.js';
+import { createModel, decodeSafetensors, type Model, type Runtime } from './engine/index.js';
+import { CareamicsError } from './errors.js';
+import type { ImageSource, ImageWriter } from './io/types.js';
+import type { OptimizerSpec } from './models/index.js';
+import {
+  type AxesArray,
+  type ModelFacts,
+  type Normalization,
+  type PredictOptions,
+  predict,
+  predictToWriter,
+} from './prediction/index.js';
+import { configWithStatistics, type Statistics, type TrainingData } from './training/dataset.js';
+import type { RunStore } from './training/store.js';
+import { Trainer, type TrainerCallbacks, type TrainerState } from './training/trainer.js';
+
+export interface CAREamistOptions {
+  runtime: Runtime;
+  /** Where checkpoints, config.yaml, trainer.json and losses.csv go; nothing is saved without one. */
+  store?: RunStore;
+  callbacks?: TrainerCallbacks;
+}
+
+export type PredictionSettings = Omit<PredictOptions, 'model' | 'normalization'>;
+
+export class CAREamistError extends CareamicsError<'CAREamistError'> {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CAREamistError', message, options);
+  }
+}
+
+export class CAREamist {
+  config: Configuration;
+  private model?: Model;
+  private trainerState?: TrainerState;
+  private stats?: Statistics;
+
+  constructor(
+    config: Configuration | unknown,
+    readonly options: CAREamistOptions,
+  ) {
+    this.config = parseConfiguration(config).config;
+  }
+
+  /** A CAREamist from a checkpoint written by `train` (safetensors with the config and statistics inside). */
+  static async fromCheckpoint(
+    bytes: Uint8Array,
+    options: CAREamistOptions,
+    source = 'checkpoint',
+  ): Promise<CAREamist> {
+    const { metadata } = decodeSafetensors(bytes, source);
+    if (!metadata.config) throw new CAREamistError(`${source} has no configuration in its metadata`);
+    const careamist = new CAREamist(loadConfigYaml(metadata.config).config, options);
+    const model = await careamist.ensureModel();
+    model.loadState(bytes, source);
+    if (metadata.trainer) {
+      careamist.trainerState = JSON.parse(metadata.trainer) as TrainerState;
+      careamist.stats = careamist.trainerState.stats;
+    }
+    return careamist;
+  }
+
+  /** Trains on the given images (targets for CARE and N2N); resumes from the store's last checkpoint if asked. */
+  async train(
+    data: TrainingData,
+    options: { signal?: AbortSignal; resume?: boolean } = {},
+  ): Promise<TrainerState> {
+    const model = await this.ensureModel();
+    const trainer = new Trainer(this.config, model, this.options.store, this.options.callbacks);
+    const state = await trainer.fit(data, options);
+    this.trainerState = state;
+    this.stats = state.stats;
+    this.config = configWithStatistics(this.config, state.stats);
+    return state;
+  }
+
+  /** Per-epoch losses, as CAREamics' `get_losses`. */
+  getLosses(): { train_epoch: number[]; val_epoch: (number | null)[]; learning_rate: number[] } {
+    const history = this.trainerState?.history ?? [];
+    return {
+      train_epoch: history.map((r) => r.train_loss),
+      val_epoch: history.map((r) => r.val_loss),
+      learning_rate: history.map((r) => r.lr),
+    };
+  }
+
+  /** Tiled prediction of a whole image (any size; tiles chosen from a memory budget unless given). */
+  async predict(source: ImageSource | AxesArray, settings: PredictionSettings = {}): Promise<AxesArray> {
+    const model = this.trainedModel();
+    return predict(source, (batch, shape) => model.predict(batch, shape), this.predictOptions(settings));
+  }
+
+  /** Streams the prediction region by region into `writer` (TIFF, OME-Zarr, …): bounded memory. */
+  async predictToWriter(
+    source: ImageSource,
+    writer: ImageWriter,
+    settings: PredictionSettings = {},
+  ): Promise<void> {
+    const model = this.trainedModel();
+    await predictToWriter(
+      source,
+      writer,
+      (batch, shape) => model.predict(batch, shape),
+      this.predictOptions(settings),
+    );
+  }
+
+  /** The prediction graph with weights, as ONNX bytes (normalization is applied outside it). */
+  exportOnnx(): Uint8Array {
+    return this.trainedModel().exportOnnx();
+  }
+
+  /** Normalization statistics used for training and prediction. */
+  get statistics(): Statistics | undefined {
+    return this.stats;
+  }
+
+  get engineModel(): Model | undefined {
+    return this.model;
+  }
+
+  /** What tiling needs to know about the UNet. */
+  get modelFacts(): ModelFacts {
+    const m = this.config.algorithm_config.model;
+    return {
+      depth: m.depth,
+      inChannels: m.in_channels,
+      outChannels: m.num_classes,
+      is3D: m.conv_dims === 3,
+      receptiveFieldHalo: receptiveFieldHalo(m.depth),
+    };
+  }
+
+  private predictOptions(settings: PredictionSettings): PredictOptions {
+    if (!this.stats)
+      throw new CAREamistError('no normalization statistics: train or load a checkpoint first');
+    return { ...settings, model: this.modelFacts, normalization: toPredictionNormalization(this.stats) };
+  }
+
+  private trainedModel(): Model {
+    if (!this.model || !this.stats)
+      throw new CAREamistError('the model is not trained: call train() or load a checkpoint');
+    return this.model;
+  }
+
+  private async ensureModel(): Promise<Model> {
+    if (!this.model) {
+      const a = this.config.algorithm_config;
+      const optimizer = resolveOptimizer(a.optimizer);
+      const spec: OptimizerSpec =
+        optimizer.name === 'SGD'
+          ? {
+              name: 'SGD',
+              parameters: { momentum: optimizer.momentum, weight_decay: optimizer.weight_decay },
+            }
+          : {
+              name: optimizer.name,
+              parameters: {
+                betas: optimizer.betas,
+                eps: optimizer.eps,
+                weight_decay: optimizer.weight_decay,
+              },
+            };
+      this.model = await createModel(this.options.runtime, {
+        architecture: a.model,
+        loss: a.loss,
+        optimizer: spec,
+        learningRate: optimizer.lr,
+        seed: this.config.data_config.seed ?? undefined,
+      });
+    }
+    return this.model;
+  }
+}
+
+/**
+ * Pixels of context one output pixel of the UNet sees on each side: two 3×3 convs per level on the way down and
+ * up (scale 2ⁿ), the pooling windows, and the bottleneck's two convs at scale 2^depth.
+ */
+export function receptiveFieldHalo(depth: number): number {
+  return 6 * (2 ** depth - 1) + 2 ** (depth + 1);
+}
+
+/** Any of the data module's statistics as the affine map (x − mean) / (std + 1e-6) prediction applies. */
+export function toPredictionNormalization(stats: Statistics): Normalization {
+  const affine = (s: NormalizationStats) => {
+    switch (s.name) {
+      case 'mean_std':
+        return { mean: s.means, std: s.stds };
+      case 'min_max':
+        return { mean: s.mins, std: s.maxes.map((max, i) => max - s.mins[i] + 1e-8 - 1e-6) };
+      case 'quantile':
+        return { mean: s.lowers, std: s.uppers.map((u, i) => u - s.lowers[i] + 1e-8 - 1e-6) };
+      case 'none':
+        return { mean: [0], std: [1 - 1e-6] };
+    }
+  };
+  const input = affine(stats.input);
+  const target = stats.target && affine(stats.target);
+  return { ...input, ...(target ? { targetMean: target.mean, targetStd: target.std } : {}) };
+}

@@ -1,0 +1,233 @@
+/**
+ * The training loop: epochs of optimizer steps, a validation loss per epoch, the learning-rate scheduler,
+ * early stopping, checkpoints and resume — CAREamics' Lightning trainer, without Lightning.
+ */
+import {
+  type Configuration,
+  resolveCheckpointParams,
+  resolveEarlyStoppingParams,
+  resolveLrScheduler,
+  resolveTrainerParams,
+  saveConfigYaml,
+} from '../config/index.js';
+import { type PatchSpec, Rng, type RngState } from '../data/index.js';
+import type { Model } from '../engine/index.js';
+import { CareamicsError } from '../errors.js';
+import { configWithStatistics, type Statistics, type TrainingData, TrainingSet } from './dataset.js';
+import { EarlyStopping, type EarlyStoppingState, LrScheduler, type SchedulerState } from './schedulers.js';
+import type { RunStore } from './store.js';
+
+export interface EpochRecord {
+  epoch: number;
+  step: number;
+  train_loss: number;
+  val_loss: number | null;
+  lr: number;
+  seconds: number;
+}
+
+export interface StepProgress {
+  epoch: number;
+  /** Steps done in this epoch, and how many it has. */
+  stepInEpoch: number;
+  stepsPerEpoch: number;
+  globalStep: number;
+  loss: number;
+}
+
+export interface TrainerCallbacks {
+  onStep?(progress: StepProgress): void;
+  onEpochEnd?(record: EpochRecord): void;
+}
+
+/** Everything a resumed run needs besides the weights; stored in each checkpoint's metadata and trainer.json. */
+export interface TrainerState {
+  /** Epochs completed. */
+  epoch: number;
+  globalStep: number;
+  rng: RngState;
+  seed: number;
+  scheduler: SchedulerState;
+  earlyStopping: EarlyStoppingState | null;
+  bestValLoss: number | null;
+  history: EpochRecord[];
+  stats: Statistics;
+}
+
+export class TrainingError extends CareamicsError<'TrainingError'> {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('TrainingError', message, options);
+  }
+}
+
+export const CHECKPOINT_DIR = 'checkpoints';
+const LAST = `${CHECKPOINT_DIR}/last.safetensors`;
+const BEST = `${CHECKPOINT_DIR}/best.safetensors`;
+
+export interface FitOptions {
+  signal?: AbortSignal;
+  /** Continue from `checkpoints/last.safetensors` in the store, if there is one. */
+  resume?: boolean;
+}
+
+export class Trainer {
+  state?: TrainerState;
+
+  constructor(
+    readonly config: Configuration,
+    readonly model: Model,
+    readonly store?: RunStore,
+    readonly callbacks: TrainerCallbacks = {},
+  ) {}
+
+  async fit(data: TrainingData, options: FitOptions = {}): Promise<TrainerState> {
+    const { signal } = options;
+    const trainer = resolveTrainerParams(this.config.training_config);
+    const resumed = options.resume ? await this.restore() : undefined;
+    const seed = resumed?.seed ?? this.config.data_config.seed ?? Math.floor(Math.random() * 2 ** 31);
+    // Patch plans and the validation split depend only on the seed, so a resumed run rebuilds the same ones.
+    const set = await TrainingSet.load(this.config, data, new Rng(seed), signal);
+    const scheduler = new LrScheduler(
+      resolveLrScheduler(this.config.algorithm_config.lr_scheduler),
+      this.model.learningRate,
+    );
+    const stopping = resolveEarlyStoppingParams(this.config.training_config);
+    const earlyStopping = stopping ? new EarlyStopping(stopping) : undefined;
+    if (resumed) {
+      scheduler.state = resumed.scheduler;
+      if (earlyStopping && resumed.earlyStopping) earlyStopping.state = resumed.earlyStopping;
+    }
+    const rng = resumed ? Rng.fromState(resumed.rng) : new Rng(seed + 1);
+    const state: TrainerState = resumed ?? {
+      epoch: 0,
+      globalStep: 0,
+      rng: rng.getState(),
+      seed,
+      scheduler: scheduler.state,
+      earlyStopping: earlyStopping?.state ?? null,
+      bestValLoss: null,
+      history: [],
+      stats: set.stats,
+    };
+    state.stats = resumed?.stats ?? set.stats;
+    this.state = state;
+    const configYaml = saveConfigYaml(configWithStatistics(this.config, state.stats));
+    await this.store?.write('config.yaml', configYaml);
+
+    const batchSize = this.config.data_config.batch_size;
+    const checkpoints = resolveCheckpointParams(this.config.training_config);
+    while (
+      state.epoch < trainer.max_epochs &&
+      !(trainer.max_steps >= 0 && state.globalStep >= trainer.max_steps)
+    ) {
+      if (earlyStopping?.state.stopped) break;
+      const started = performance.now();
+      const batches = chunk(set.epochSpecs(rng), batchSize, trainer.limit_train_batches);
+      let lossSum = 0;
+      let steps = 0;
+      for (const specs of batches) {
+        throwIfAborted(signal);
+        const loss = await this.model.trainStep(set.trainingBatch(specs, rng), scheduler.lr);
+        lossSum += loss;
+        steps++;
+        state.globalStep++;
+        this.callbacks.onStep?.({
+          epoch: state.epoch,
+          stepInEpoch: steps,
+          stepsPerEpoch: batches.length,
+          globalStep: state.globalStep,
+          loss,
+        });
+        if (trainer.max_steps >= 0 && state.globalStep >= trainer.max_steps) break;
+      }
+      const valLoss = await this.validate(set, state.seed, signal);
+      const trainLoss = lossSum / steps;
+      const monitored = valLoss ?? trainLoss;
+      const record: EpochRecord = {
+        epoch: state.epoch,
+        step: state.globalStep,
+        train_loss: trainLoss,
+        val_loss: valLoss,
+        lr: scheduler.lr,
+        seconds: (performance.now() - started) / 1000,
+      };
+      scheduler.step(monitored);
+      earlyStopping?.check(monitored);
+      state.epoch++;
+      state.history.push(record);
+      state.rng = rng.getState();
+      state.scheduler = scheduler.state;
+      state.earlyStopping = earlyStopping?.state ?? null;
+      const improved = valLoss !== null && (state.bestValLoss === null || valLoss < state.bestValLoss);
+      if (improved) state.bestValLoss = valLoss;
+      await this.saveCheckpoints(state, improved, checkpoints.every_n_epochs, configYaml);
+      this.callbacks.onEpochEnd?.(record);
+    }
+    return state;
+  }
+
+  /** Mean loss over the validation patches, batch norm in inference mode; masks are the same every epoch. */
+  private async validate(set: TrainingSet, seed: number, signal?: AbortSignal): Promise<number | null> {
+    if (set.valSpecs.length === 0) return null;
+    const rng = new Rng(seed + 2);
+    let total = 0;
+    for (const specs of chunk(set.valSpecs, this.config.data_config.batch_size, null, true)) {
+      throwIfAborted(signal);
+      const { loss } = await this.model.evaluate(set.validationBatch(specs, rng));
+      total += loss * specs.length;
+    }
+    return total / set.valSpecs.length;
+  }
+
+  private async saveCheckpoints(
+    state: TrainerState,
+    improved: boolean,
+    everyNEpochs: number | null,
+    configYaml: string,
+  ): Promise<void> {
+    if (!this.store) return;
+    const weights = this.model.saveState({ trainer: JSON.stringify(state), config: configYaml });
+    await this.store.write(LAST, weights);
+    if (improved) await this.store.write(BEST, weights);
+    if (everyNEpochs && state.epoch % everyNEpochs === 0) {
+      await this.store.write(`${CHECKPOINT_DIR}/epoch_${state.epoch}.safetensors`, weights);
+    }
+    await this.store.write('trainer.json', `${JSON.stringify(state, null, 1)}\n`);
+    await this.store.write('losses.csv', lossesCsv(state.history));
+  }
+
+  /** Reads the last checkpoint, restores the model from it and returns its trainer state. */
+  private async restore(): Promise<TrainerState | undefined> {
+    const bytes = await this.store?.read(LAST);
+    if (!bytes) return undefined;
+    const metadata = this.model.loadState(bytes, `${this.store!.location}/${LAST}`);
+    if (!metadata.trainer)
+      throw new TrainingError(`${this.store!.location}/${LAST} has no trainer state to resume from`);
+    return JSON.parse(metadata.trainer) as TrainerState;
+  }
+}
+
+export function lossesCsv(history: readonly EpochRecord[]): string {
+  const rows = history.map((r) =>
+    [r.epoch, r.step, r.train_loss, r.val_loss ?? '', r.lr, r.seconds.toFixed(2)].join(','),
+  );
+  return `${['epoch', 'step', 'train_loss', 'val_loss', 'lr', 'seconds'].join(',')}\n${rows.join('\n')}\n`;
+}
+
+/**
+ * Splits specs into batches. A last, partial batch is dropped (a new batch shape would compile another graph)
+ * unless it is the only one or `keepPartial` is set. `limit` follows Lightning's limit_train_batches.
+ */
+function chunk(specs: PatchSpec[], size: number, limit: number | null, keepPartial = false): PatchSpec[][] {
+  const batches: PatchSpec[][] = [];
+  for (let i = 0; i < specs.length; i += size) batches.push(specs.slice(i, i + size));
+  if (!keepPartial && batches.length > 1 && batches[batches.length - 1].length < size) batches.pop();
+  if (limit === null) return batches;
+  const count =
+    Number.isInteger(limit) && limit !== 1 ? limit : Math.max(1, Math.floor(limit * batches.length));
+  return batches.slice(0, count);
+}
+
+function throwIfAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new TrainingError('training was cancelled', { cause: signal.reason });
+}
