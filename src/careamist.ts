@@ -50,21 +50,20 @@ export class CAREamist {
   }
 
   /** A CAREamist from a checkpoint written by `train` (safetensors with the config and statistics inside). */
-  static async fromCheckpoint(
-    bytes: Uint8Array,
-    options: CAREamistOptions,
-    source = 'checkpoint',
-  ): Promise<CAREamist> {
-    const { metadata } = decodeSafetensors(bytes, source);
-    if (!metadata.config) throw new CAREamistError(`${source} has no configuration in its metadata`);
-    const careamist = new CAREamist(loadConfigYaml(metadata.config).config, options);
-    const model = await careamist.ensureModel();
-    model.loadState(bytes, source);
-    if (metadata.trainer) {
-      careamist.trainerState = JSON.parse(metadata.trainer) as TrainerState;
-      careamist.stats = careamist.trainerState.stats;
-    }
+  static async fromCheckpoint(bytes: Uint8Array, options: CAREamistOptions, source = 'checkpoint'): Promise<CAREamist> {
+    const careamist = new CAREamist(checkpointConfiguration(bytes, source), options);
+    await careamist.restore(bytes, source);
     return careamist;
+  }
+
+  /** Loads weights, optimizer state and statistics from a checkpoint of this configuration. */
+  protected async restore(bytes: Uint8Array, source: string): Promise<void> {
+    const model = await this.ensureModel();
+    const metadata = model.loadState(bytes, source);
+    if (metadata.trainer) {
+      this.trainerState = JSON.parse(metadata.trainer) as TrainerState;
+      this.stats = this.trainerState.stats;
+    }
   }
 
   /** Trains on the given images (targets for CARE and N2N); resumes from the store's last checkpoint if asked. */
@@ -178,6 +177,13 @@ export class CAREamist {
     }
     return this.model;
   }
+}
+
+/** The configuration stored in a checkpoint's metadata. */
+export function checkpointConfiguration(bytes: Uint8Array, source = 'checkpoint'): Configuration {
+  const { metadata } = decodeSafetensors(bytes, source);
+  if (!metadata.config) throw new CAREamistError(`${source} has no configuration in its metadata`);
+  return loadConfigYaml(metadata.config).config;
 }
 
 /**

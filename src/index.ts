@@ -1,0 +1,52 @@
+/**
+ * careamics-js: content-aware image restoration (Noise2Void, N2V2, structN2V, CARE, Noise2Noise) trained and run
+ * with ONNX Runtime. This entry is browser-safe; Node adds files and onnxruntime-node via `careamics-js/node`.
+ *
+ * @example
+ * import * as ort from 'onnxruntime-web';
+ * import { CAREamist, MemoryStore, createN2VConfig } from 'careamics-js';
+ * const config = createN2VConfig({ experimentName: 'demo', dataType: 'array', axes: 'YX', patchSize: [64, 64], batchSize: 16, numEpochs: 30 });
+ * const careamist = new CAREamist(config, { runtime: { name: 'onnxruntime-web', ort }, store: new MemoryStore() });
+ * await careamist.train({ trainSource: [new ArraySource(noisy, 'YX')] });
+ * const denoised = await careamist.predict({ data: noisy.data, shape: noisy.shape, axes: 'YX' });
+ */
+export { CAREamist, CAREamistError, checkpointConfiguration, receptiveFieldHalo, toPredictionNormalization } from './careamist.js';
+export type { CAREamistOptions, PredictionSettings } from './careamist.js';
+export {
+  ConfigError,
+  createCareConfig,
+  createN2NConfig,
+  createN2VConfig,
+  createStructN2VConfig,
+  loadConfigYaml,
+  parseConfiguration,
+  saveConfigYaml,
+} from './config/index.js';
+export type { Configuration } from './config/index.js';
+export { Rng, denormalize, n2vManipulate, normalize } from './data/index.js';
+export type { NormalizationStats } from './data/index.js';
+export { EngineError, Model, createModel, defaultSessionOptions } from './engine/index.js';
+export type { Batch, ModelOptions, Runtime } from './engine/index.js';
+export { CareamicsError, isCareamicsError } from './errors.js';
+export {
+  ArraySource,
+  ArrayWriter,
+  IoError,
+  decodeNpy,
+  encodeImage,
+  encodeNpy,
+  encodeTiff,
+  guessAxes,
+  openImageData,
+  openOmeZarr,
+  openTiff,
+  validateAxes,
+} from './io/index.js';
+export type { DType, ImageSource, ImageWriter, NDArray, Region } from './io/index.js';
+export { fitScaleOffset, psnr, scaleInvariantPsnr, ssim } from './metrics/index.js';
+export { DEFAULT_UNET, ModelError } from './models/index.js';
+export type { LossName, OptimizerSpec, UNetArchitecture } from './models/index.js';
+export { predict, predictToWriter, withTTA } from './prediction/index.js';
+export type { AxesArray, ModelFacts, PredictFn, PredictOptions } from './prediction/index.js';
+export { DataError, MemoryStore, Trainer, TrainingError } from './training/index.js';
+export type { EpochRecord, RunStore, StepProgress, TrainerCallbacks, TrainerState, TrainingData } from './training/index.js';

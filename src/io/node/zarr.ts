@@ -1,0 +1,44 @@
+import { rename, rm, stat } from 'node:fs/promises';
+import FileSystemStore from '@zarrita/storage/fs';
+import { IoError } from '../errors.js';
+import {
+  createOmeZarr,
+  type OmeZarrWriteOptions,
+  type OmeZarrWriter,
+  openOmeZarr,
+  type ZarrSource,
+} from '../zarr.js';
+import { temporarySibling } from './atomic.js';
+
+/** Opens an OME-Zarr folder (v2 or v3) on disk; chunks are read from files only when a region needs them. */
+export async function openOmeZarrPath(path: string, options: { axes?: string } = {}): Promise<ZarrSource> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info?.isDirectory())
+    throw new IoError('FileNotFound', path, 'no such folder (an OME-Zarr image is a folder)');
+  return openOmeZarr(new FileSystemStore(path), { ...options, name: path });
+}
+
+/**
+ * Creates an OME-Zarr folder written chunk by chunk into a temp folder beside `path`, renamed into place on
+ * `close()` and deleted on `abort()`, so a crashed prediction never leaves a half-written image at `path`.
+ */
+export async function createOmeZarrPath(
+  path: string,
+  options: Omit<OmeZarrWriteOptions, 'onAbort' | 'onClose'>,
+): Promise<OmeZarrWriter> {
+  const temp = temporarySibling(path);
+  try {
+    return await createOmeZarr(new FileSystemStore(temp), {
+      name: path,
+      ...options,
+      onAbort: () => rm(temp, { recursive: true, force: true }),
+      onClose: async () => {
+        await rm(path, { recursive: true, force: true });
+        await rename(temp, path);
+      },
+    });
+  } catch (error) {
+    await rm(temp, { recursive: true, force: true });
+    throw error;
+  }
+}
