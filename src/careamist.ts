@@ -50,7 +50,11 @@ export class CAREamist {
   }
 
   /** A CAREamist from a checkpoint written by `train` (safetensors with the config and statistics inside). */
-  static async fromCheckpoint(bytes: Uint8Array, options: CAREamistOptions, source = 'checkpoint'): Promise<CAREamist> {
+  static async fromCheckpoint(
+    bytes: Uint8Array,
+    options: CAREamistOptions,
+    source = 'checkpoint',
+  ): Promise<CAREamist> {
     const careamist = new CAREamist(checkpointConfiguration(bytes, source), options);
     await careamist.restore(bytes, source);
     return careamist;

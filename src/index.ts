@@ -10,8 +10,16 @@
  * await careamist.train({ trainSource: [new ArraySource(noisy, 'YX')] });
  * const denoised = await careamist.predict({ data: noisy.data, shape: noisy.shape, axes: 'YX' });
  */
-export { CAREamist, CAREamistError, checkpointConfiguration, receptiveFieldHalo, toPredictionNormalization } from './careamist.js';
+
 export type { CAREamistOptions, PredictionSettings } from './careamist.js';
+export {
+  CAREamist,
+  CAREamistError,
+  checkpointConfiguration,
+  receptiveFieldHalo,
+  toPredictionNormalization,
+} from './careamist.js';
+export type { Configuration } from './config/index.js';
 export {
   ConfigError,
   createCareConfig,
@@ -22,31 +30,37 @@ export {
   parseConfiguration,
   saveConfigYaml,
 } from './config/index.js';
-export type { Configuration } from './config/index.js';
-export { Rng, denormalize, n2vManipulate, normalize } from './data/index.js';
 export type { NormalizationStats } from './data/index.js';
-export { EngineError, Model, createModel, defaultSessionOptions } from './engine/index.js';
+export { denormalize, n2vManipulate, normalize, Rng } from './data/index.js';
 export type { Batch, ModelOptions, Runtime } from './engine/index.js';
+export { createModel, defaultSessionOptions, EngineError, Model } from './engine/index.js';
 export { CareamicsError, isCareamicsError } from './errors.js';
+export type { DType, ImageSource, ImageWriter, NDArray, Region } from './io/index.js';
 export {
   ArraySource,
   ArrayWriter,
-  IoError,
   decodeNpy,
   encodeImage,
   encodeNpy,
   encodeTiff,
   guessAxes,
+  IoError,
   openImageData,
   openOmeZarr,
   openTiff,
   validateAxes,
 } from './io/index.js';
-export type { DType, ImageSource, ImageWriter, NDArray, Region } from './io/index.js';
 export { fitScaleOffset, psnr, scaleInvariantPsnr, ssim } from './metrics/index.js';
-export { DEFAULT_UNET, ModelError } from './models/index.js';
 export type { LossName, OptimizerSpec, UNetArchitecture } from './models/index.js';
-export { predict, predictToWriter, withTTA } from './prediction/index.js';
+export { DEFAULT_UNET, ModelError } from './models/index.js';
 export type { AxesArray, ModelFacts, PredictFn, PredictOptions } from './prediction/index.js';
+export { predict, predictToWriter, withTTA } from './prediction/index.js';
+export type {
+  EpochRecord,
+  RunStore,
+  StepProgress,
+  TrainerCallbacks,
+  TrainerState,
+  TrainingData,
+} from './training/index.js';
 export { DataError, MemoryStore, Trainer, TrainingError } from './training/index.js';
-export type { EpochRecord, RunStore, StepProgress, TrainerCallbacks, TrainerState, TrainingData } from './training/index.js';

@@ -14,27 +14,38 @@ import { availableParallelism, freemem } from 'node:os';
 import { extname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import {
-  CAREamist as CoreCAREamist,
-  type CAREamistOptions,
   CAREamistError,
-  type PredictionSettings,
+  type CAREamistOptions,
+  CAREamist as CoreCAREamist,
   checkpointConfiguration,
+  type PredictionSettings,
 } from './careamist.js';
 import { type Configuration, loadConfigYaml } from './config/index.js';
-import { type Runtime, defaultSessionOptions } from './engine/index.js';
+import { defaultSessionOptions, type Runtime } from './engine/index.js';
 import type { ImageSource } from './io/index.js';
 import { createImageWriter, openFolder, openImage, writeImage } from './io/node/index.js';
 import { type AxesArray, outputLayout } from './prediction/index.js';
-import { FolderStore } from './training/node.js';
 import type { TrainingData } from './training/index.js';
+import { FolderStore } from './training/node.js';
 
 export * from './index.js';
-export { createImageWriter, listImageFiles, openFolder, openImage, writeFileAtomic, writeImage } from './io/node/index.js';
+export {
+  createImageWriter,
+  listImageFiles,
+  openFolder,
+  openImage,
+  writeFileAtomic,
+  writeImage,
+} from './io/node/index.js';
 export { FolderStore } from './training/node.js';
 
 /** onnxruntime-node with the session options measured best for training on CPU. */
 export function nodeRuntime(threads = availableParallelism()): Runtime {
-  return { name: 'onnxruntime-node', ort: ort as unknown as Runtime['ort'], sessionOptions: defaultSessionOptions(threads) };
+  return {
+    name: 'onnxruntime-node',
+    ort: ort as unknown as Runtime['ort'],
+    sessionOptions: defaultSessionOptions(threads),
+  };
 }
 
 export type PathOrSources = string | readonly string[] | readonly ImageSource[];
@@ -52,7 +63,11 @@ export interface NodeCAREamistOptions extends Partial<CAREamistOptions> {
 }
 
 /** Opens files, or every image of a folder (by the configuration's `data_type`), with the given axes. */
-export async function openSources(input: PathOrSources, axes: string, dataType = 'tiff'): Promise<ImageSource[]> {
+export async function openSources(
+  input: PathOrSources,
+  axes: string,
+  dataType = 'tiff',
+): Promise<ImageSource[]> {
   if (typeof input !== 'string') {
     const items = [...input];
     if (items.every((i) => typeof i === 'string')) {
@@ -92,7 +107,9 @@ export class CAREamist extends CoreCAREamist {
     });
     const file = info.isDirectory() ? join(path, 'checkpoints', 'last.safetensors') : path;
     const bytes = await readFile(file).catch((cause) => {
-      throw new CAREamistError(`${file}: cannot read the checkpoint (${(cause as Error).message})`, { cause });
+      throw new CAREamistError(`${file}: cannot read the checkpoint (${(cause as Error).message})`, {
+        cause,
+      });
     });
     if (['.yaml', '.yml'].includes(extname(file))) {
       return new CAREamist(loadConfigYaml(bytes.toString('utf8')).config, options);
@@ -132,7 +149,10 @@ export class CAREamist extends CoreCAREamist {
     settings: PredictionSettings & { axes?: string } = {},
   ): Promise<AxesArray> {
     const { axes, ...rest } = settings;
-    const input = typeof source === 'string' ? await openImage(source, { axes: axes ?? this.config.data_config.axes }) : source;
+    const input =
+      typeof source === 'string'
+        ? await openImage(source, { axes: axes ?? this.config.data_config.axes })
+        : source;
     return super.predict(input, withMemoryBudget(rest));
   }
 
@@ -149,17 +169,23 @@ export class CAREamist extends CoreCAREamist {
       throw new CAREamistError(`${output}: the output would overwrite the input`);
     }
     const { axes, ...rest } = settings;
-    const input = typeof source === 'string' ? await openImage(source, { axes: axes ?? this.config.data_config.axes }) : source;
+    const input =
+      typeof source === 'string'
+        ? await openImage(source, { axes: axes ?? this.config.data_config.axes })
+        : source;
     if (output.endsWith('.zarr')) {
       const layout = outputLayout(input.axes, [...input.shape], this.modelFacts.outChannels);
-      const writer = await createImageWriter(output, { shape: layout.shape, dtype: 'float32', axes: layout.axes });
+      const writer = await createImageWriter(output, {
+        shape: layout.shape,
+        dtype: 'float32',
+        axes: layout.axes,
+      });
       await this.predictToWriter(input, writer, withMemoryBudget(rest));
       return;
     }
     const result = await super.predict(input, withMemoryBudget(rest));
     await writeImage(output, result, { axes: result.axes });
   }
-
 }
 
 /** Automatic tiles get half the free memory unless the caller set a budget. */
@@ -170,4 +196,3 @@ function withMemoryBudget(settings: PredictionSettings): PredictionSettings {
 function samePath(a: string, b: string): boolean {
   return join(a) === join(b);
 }
-

@@ -45,7 +45,10 @@ export interface TrainerState {
   /** Epochs completed. */
   epoch: number;
   globalStep: number;
+  /** The training loop's generator (batch order, augmentation, masks). */
   rng: RngState;
+  /** The patch sampler's generator (random offsets within the stratified grid). */
+  patchRng: RngState;
   seed: number;
   scheduler: SchedulerState;
   earlyStopping: EarlyStoppingState | null;
@@ -85,8 +88,11 @@ export class Trainer {
     const trainer = resolveTrainerParams(this.config.training_config);
     const resumed = options.resume ? await this.restore() : undefined;
     const seed = resumed?.seed ?? this.config.data_config.seed ?? Math.floor(Math.random() * 2 ** 31);
-    // Patch plans and the validation split depend only on the seed, so a resumed run rebuilds the same ones.
-    const set = await TrainingSet.load(this.config, data, new Rng(seed), signal);
+    // Patch plans and the validation split depend only on the seed, so a resumed run rebuilds the same ones;
+    // the sampler then continues from its saved state.
+    const patchRng = new Rng(seed);
+    const set = await TrainingSet.load(this.config, data, patchRng, signal);
+    if (resumed) patchRng.setState(resumed.patchRng);
     const scheduler = new LrScheduler(
       resolveLrScheduler(this.config.algorithm_config.lr_scheduler),
       this.model.learningRate,
@@ -102,6 +108,7 @@ export class Trainer {
       epoch: 0,
       globalStep: 0,
       rng: rng.getState(),
+      patchRng: patchRng.getState(),
       seed,
       scheduler: scheduler.state,
       earlyStopping: earlyStopping?.state ?? null,
@@ -156,6 +163,7 @@ export class Trainer {
       state.epoch++;
       state.history.push(record);
       state.rng = rng.getState();
+      state.patchRng = patchRng.getState();
       state.scheduler = scheduler.state;
       state.earlyStopping = earlyStopping?.state ?? null;
       const improved = valLoss !== null && (state.bestValLoss === null || valLoss < state.bestValLoss);
