@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AlgorithmName } from './algorithm.js';
-import { show } from './errors.js';
+import { ConfigError, show } from './errors.js';
 
 /**
  * CAREamics' `TrainingConfig` (`config/lightning/training_configuration.py`): PyTorch Lightning Trainer,
@@ -216,6 +216,28 @@ export interface ResolvedTrainerParams {
   gradient_clip_val: number | null;
   gradient_clip_algorithm: 'norm' | 'value';
   enable_progress_bar: boolean;
+  /** Lightning's `max_time` ("DD:HH:MM:SS" or {days, hours, minutes, seconds}) in seconds; null: no limit. */
+  max_time_seconds: number | null;
+}
+
+/** Seconds in a Lightning `max_time` value. */
+export function maxTimeSeconds(value: unknown): number | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'string') {
+    const parts = value.split(':').map(Number);
+    if (parts.length !== 4 || parts.some((v) => !Number.isFinite(v) || v < 0)) {
+      throw new ConfigError([
+        {
+          path: 'training_config.trainer_params.max_time',
+          message: `expected "DD:HH:MM:SS", got "${value}"`,
+        },
+      ]);
+    }
+    const [days, hours, minutes, seconds] = parts;
+    return ((days * 24 + hours) * 60 + minutes) * 60 + seconds;
+  }
+  const d = value as { days?: number; hours?: number; minutes?: number; seconds?: number };
+  return (((d.days ?? 0) * 24 + (d.hours ?? 0)) * 60 + (d.minutes ?? 0)) * 60 + (d.seconds ?? 0);
 }
 
 export function resolveTrainerParams(t: TrainingConfig): ResolvedTrainerParams {
@@ -231,6 +253,7 @@ export function resolveTrainerParams(t: TrainingConfig): ResolvedTrainerParams {
     gradient_clip_val: p.gradient_clip_val ?? null,
     gradient_clip_algorithm: p.gradient_clip_algorithm ?? 'norm',
     enable_progress_bar: p.enable_progress_bar ?? true,
+    max_time_seconds: maxTimeSeconds(p.max_time),
   };
 }
 

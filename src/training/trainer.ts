@@ -123,10 +123,13 @@ export class Trainer {
 
     const batchSize = this.config.data_config.batch_size;
     const checkpoints = resolveCheckpointParams(this.config.training_config);
-    while (
-      state.epoch < trainer.max_epochs &&
-      !(trainer.max_steps >= 0 && state.globalStep >= trainer.max_steps)
-    ) {
+    const fitStarted = performance.now();
+    const outOfTime = () =>
+      trainer.max_time_seconds !== null &&
+      (performance.now() - fitStarted) / 1000 >= trainer.max_time_seconds;
+    const outOfSteps = () => trainer.max_steps >= 0 && state.globalStep >= trainer.max_steps;
+    const outOfEpochs = () => trainer.max_epochs >= 0 && state.epoch >= trainer.max_epochs;
+    while (!outOfEpochs() && !outOfSteps() && !outOfTime()) {
       if (earlyStopping?.state.stopped) break;
       const started = performance.now();
       const batches = chunk(set.epochSpecs(rng), batchSize, trainer.limit_train_batches);
@@ -145,7 +148,8 @@ export class Trainer {
           globalStep: state.globalStep,
           loss,
         });
-        if (trainer.max_steps >= 0 && state.globalStep >= trainer.max_steps) break;
+        // Like Lightning, step and time limits end the epoch early; it is still validated and saved.
+        if (outOfSteps() || outOfTime()) break;
       }
       const valLoss = await this.validate(set, state.seed, signal);
       const trainLoss = lossSum / steps;
