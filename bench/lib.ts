@@ -4,7 +4,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import * as ort from 'onnxruntime-node';
-import { type Runtime, defaultSessionOptions } from '../src/engine/index.js';
+import { defaultSessionOptions, type Runtime } from '../src/engine/index.js';
 
 export const PYTHON = '/usr/bin/python3';
 export const THREADS = cpus().length;

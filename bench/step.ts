@@ -5,7 +5,7 @@
  */
 import { createModel } from '../src/engine/index.js';
 import { DEFAULT_UNET } from '../src/models/index.js';
-import { type TorchWorker, hasTorch, median, nodeRuntime, round, settle, startTorchWorker } from './lib.js';
+import { hasTorch, median, nodeRuntime, round, settle, startTorchWorker, type TorchWorker } from './lib.js';
 
 const BLOCK = 5;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -95,7 +95,19 @@ const summary = {
   predictRatio: torch ? round(median(ortPredict) / median(torchPredictMs), 3) : null,
 };
 console.table([
-  { what: 'train step 16×1×64×64', samples: ortStep.length, ort: summary.ortStepMs, torch: summary.torchStepMs, ratio: summary.stepRatio },
-  { what: 'predict 1×1×512×512', samples: ortPredict.length, ort: summary.ortPredict512Ms, torch: summary.torchPredict512Ms, ratio: summary.predictRatio },
+  {
+    what: 'train step 16×1×64×64',
+    samples: ortStep.length,
+    ort: summary.ortStepMs,
+    torch: summary.torchStepMs,
+    ratio: summary.stepRatio,
+  },
+  {
+    what: 'predict 1×1×512×512',
+    samples: ortPredict.length,
+    ort: summary.ortPredict512Ms,
+    torch: summary.torchPredict512Ms,
+    ratio: summary.predictRatio,
+  },
 ]);
 console.log(JSON.stringify(summary));

@@ -1,0 +1,153 @@
+/**
+ * npm run bench:bsd68 -- [--minutes N] [--full] [--set12]
+ *
+ * The N2V paper's natural-image protocol (../shared/data/README.md): Gaussian noise σ = 25 on the 0–255 scale,
+ * float, not clipped, fixed seed; N2V trained on the noisy Train400 images (the first 396 for training with
+ * flips and 90° rotations, the last 4 for validation); PSNR (peak 255) per image of the 68 noisy BSD68 test
+ * images, then the mean — without and with 8-fold test-time augmentation. `--set12` tests on Set12 instead (a
+ * quick sanity check). Last line: JSON summary.
+ *
+ * Default: the CAREamics N2V recipe (depth 2, 32 filters, batch norm, patch 64, batch 16, 0.2 % masked,
+ * uniform replacement from an 11×11 ROI, Adam 1e-3, ReduceLROnPlateau) for a wall-clock budget (default 60 min).
+ * `--full`: the n2v reproducibility notebook's recipe (96 filters, residual, batch 128, 200 epochs × 400 steps,
+ * 19.8 % masked, ROI 5×5) — a GPU-sized run.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ArraySource } from '../src/io/index.js';
+import { psnr } from '../src/metrics/index.js';
+import { CAREamist, createN2VConfig, listImageFiles, openImage } from '../src/node.js';
+import { round } from './lib.js';
+
+const { values } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '60' },
+    full: { type: 'boolean', default: false },
+    set12: { type: 'boolean', default: false },
+  },
+});
+const SIGMA = 25;
+const data = resolve(import.meta.dirname, '..', '..', 'shared', 'data', 'bsd');
+if (!existsSync(data)) {
+  console.error(`no data at ${data}: this benchmark needs the shared research data`);
+  process.exit(1);
+}
+
+/** Seeded standard normal draws (mulberry32 + Box–Muller), so every run sees the same noise. */
+function gaussian(seed: number): () => number {
+  let a = seed >>> 0;
+  const uniform = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
+  };
+  return () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+}
+
+async function loadSet(folder: string) {
+  const files = await listImageFiles(join(data, folder), 'png');
+  return Promise.all(
+    files.map(async (file) => {
+      const { data: pixels, shape } = await (await openImage(file, { axes: 'YX' })).read();
+      return { name: file, shape, clean: Float32Array.from(pixels as ArrayLike<number>) };
+    }),
+  );
+}
+
+const addNoise = (clean: Float32Array, normal: () => number) => clean.map((v) => v + SIGMA * normal());
+
+/** Stacks same-size images into one SYX array. */
+function stack(images: Float32Array[], height: number, width: number, name: string) {
+  const out = new Float32Array(images.length * height * width);
+  images.forEach((image, i) => out.set(image, i * height * width));
+  return new ArraySource({ data: out, shape: [images.length, height, width] }, { name, axes: 'SYX' });
+}
+
+const trainNoise = gaussian(400);
+const train = (await loadSet('Train400')).map((image) => ({
+  ...image,
+  noisy: addNoise(image.clean, trainNoise),
+}));
+const [h, w] = train[0].shape;
+const trainSource = stack(
+  train.slice(0, 396).map((i) => i.noisy),
+  h,
+  w,
+  'Train400[0:396] + N(0, 25²)',
+);
+const valSource = stack(
+  train.slice(396).map((i) => i.noisy),
+  h,
+  w,
+  'Train400[396:400] + N(0, 25²)',
+);
+
+const testNoise = gaussian(68);
+const test = (await loadSet(values.set12 ? 'Set12' : 'BSD68')).map((image) => ({
+  ...image,
+  noisy: addNoise(image.clean, testNoise),
+}));
+
+const full = values.full;
+const minutes = full ? null : Number(values.minutes);
+const batch = full ? 128 : 16;
+const config = createN2VConfig({
+  experimentName: full ? 'bsd68_full' : 'bsd68',
+  dataType: 'array',
+  axes: 'SYX',
+  patchSize: [64, 64],
+  batchSize: batch,
+  numEpochs: full ? 200 : 100000,
+  seed: 25,
+  roiSize: full ? 5 : 11,
+  maskedPixelPercentage: full ? 0.198 : 0.2,
+  modelParams: full ? { num_channels_init: 96, residual: true } : {},
+  trainerParams: full ? { limit_train_batches: 400 } : { max_time: { seconds: Math.round(minutes! * 60) } },
+});
+
+const started = performance.now();
+const careamist = new CAREamist(config, {
+  workDir: join(import.meta.dirname, 'out', config.experiment_name),
+  callbacks: {
+    onEpochEnd: (r) =>
+      console.error(
+        `epoch ${r.epoch + 1} step ${r.step} train ${r.train_loss.toFixed(4)} val ${r.val_loss?.toFixed(4)} lr ${r.lr} ${((performance.now() - started) / 60000).toFixed(1)} min`,
+      ),
+  },
+});
+const state = await careamist.train({ trainSource: [trainSource], valSource: [valSource] });
+const trainMinutes = (performance.now() - started) / 60000;
+
+async function meanPsnr(tta: boolean): Promise<number> {
+  let total = 0;
+  for (const image of test) {
+    const out = await careamist.predict(
+      { data: image.noisy, shape: image.shape, axes: 'YX' },
+      { tta, tileSize: [256, 256] },
+    );
+    total += psnr(image.clean, out.data as Float32Array, 255);
+  }
+  return total / test.length;
+}
+
+const psnrNoisy = test.reduce((a, image) => a + psnr(image.clean, image.noisy, 255), 0) / test.length;
+const psnrPlain = await meanPsnr(false);
+const psnrTTA = await meanPsnr(true);
+const stepsPerEpoch =
+  state.history.length > 1 ? state.history[1].step - state.history[0].step : state.globalStep;
+const summary = {
+  testSet: values.set12 ? 'Set12' : 'BSD68',
+  psnrNoisy: round(psnrNoisy, 2),
+  psnr: round(psnrPlain, 2),
+  psnrTTA: round(psnrTTA, 2),
+  trainMinutes: round(trainMinutes, 1),
+  epochs: state.epoch,
+  stepsPerEpoch,
+  batch,
+  config: full ? 'full (n2v notebook recipe)' : `CAREamics N2V default, ${minutes} min budget`,
+};
+console.table([summary]);
+console.log(JSON.stringify(summary));
