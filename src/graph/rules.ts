@@ -18,6 +18,7 @@ import {
   slice,
   sub,
   transpose,
+  upsample,
   where,
 } from './ops.js';
 import {
@@ -310,8 +311,9 @@ export function poolShape(ins: In, a: Attrs) {
   return { shape: [ins[0].shape[0], ins[0].shape[1], ...out] };
 }
 
-/** Repeats every spatial element `factor[i]` times along axis i (nearest up-sampling by Reshape + Expand). */
+/** Repeats every spatial element `factor[i]` times along axis i: nearest up-sampling (ORT's Resize is ~4× faster than Reshape + Expand here). */
 function repeatSpatial(t: Tensor, factor: readonly number[]): Tensor {
+  if (factor.every((f) => f === factor[0])) return upsample(t, factor[0], 'nearest');
   const [b, c, ...size] = t.shape;
   const split = [b, c, ...size.flatMap((s) => [s, 1])];
   const expanded = [b, c, ...size.flatMap((s, i) => [s, factor[i]])];

@@ -223,6 +223,7 @@ const cases: Record<string, GradCase[]> = {
     { shapes: [[1, 2, 7, 5]], build: (x) => maxPool(x, [2, 2]), distinct: true },
     { shapes: [[1, 2, 6, 6]], build: (x) => maxPool(x, [2, 2], [1, 1]), distinct: true },
     { shapes: [[1, 2, 4, 6, 6]], build: (x) => maxPool(x, [2, 2, 2]), distinct: true },
+    { shapes: [[1, 2, 4, 6]], build: (x) => maxPool(x, [1, 2]), distinct: true },
   ],
   Resize: [
     { shapes: [[2, 3, 4, 5]], build: (x) => upsample(x, 2, 'linear') },
