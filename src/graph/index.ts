@@ -17,7 +17,7 @@ export {
   abs,
   add,
   apply,
-  batchNormNormalize,
+  batchNormAffine,
   concat,
   conv,
   convTranspose,

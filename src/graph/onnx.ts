@@ -54,12 +54,12 @@ export function toOnnx(spec: OnnxGraphSpec): Uint8Array {
     return name;
   };
 
-  for (const node of order) {
+  const emit = (node: Tensor): void => {
     if (node.op === 'Input') {
       if (!inputIds.has(node.id))
         throw new GraphError(`input "${node.name}" is used but not declared`, 'toOnnx');
       names.set(node.id, node.name!);
-      continue;
+      return;
     }
     const name = `t${node.id}`;
     names.set(node.id, name);
@@ -70,11 +70,17 @@ export function toOnnx(spec: OnnxGraphSpec): Uint8Array {
         dataType: ELEMENT_TYPE[node.dtype],
         rawData: bytesOf(node.value!),
       });
-      continue;
+      return;
     }
     const emission = OPS[node.op].onnx;
-    const written = emission.inputs ? emission.inputs.map((i) => node.inputs[i]) : node.inputs;
-    const inputNames = written.map((t) => names.get(t.id)!);
+    if ('lower' in emission) {
+      // A composite op: write its primitive subgraph; its inputs already have names.
+      const lowered = emission.lower(node);
+      for (const inner of topologicalOrder([lowered])) if (!names.has(inner.id)) emit(inner);
+      names.set(node.id, names.get(lowered.id)!);
+      return;
+    }
+    const inputNames = node.inputs.map((t) => names.get(t.id)!);
     const attribute: onnxProto.onnx.IAttributeProto[] = [];
     const asInputs = emission.attrInputs ?? [];
     for (const spec of asInputs) {
@@ -88,7 +94,8 @@ export function toOnnx(spec: OnnxGraphSpec): Uint8Array {
       attribute.push(toAttribute(key, value));
     }
     nodes.push({ opType: emission.type, input: inputNames, output: [name], name: `n${node.id}`, attribute });
-  }
+  };
+  for (const node of order) if (!names.has(node.id)) emit(node);
 
   const graphOutputs = outputs.map(([outName, t]) => {
     nodes.push({ opType: 'Identity', input: [names.get(t.id)!], output: [outName], name: `out_${outName}` });

@@ -19,8 +19,6 @@ export interface OnnxEmission {
   type: string;
   /** Attributes emitted as trailing int64 inputs, in this order (ONNX ≥ 13 takes axes, shapes and pads as inputs). */
   attrInputs?: readonly string[];
-  /** Which of the node's inputs are written (default: all). */
-  inputs?: readonly number[];
 }
 
 /** Gradients of the node's inputs given the gradient `g` of its output; `needs[i]` says which are wanted. */
@@ -28,7 +26,8 @@ export type Vjp = (g: Tensor, node: Tensor, needs: readonly boolean[]) => (Tenso
 
 export interface OpDef {
   infer(inputs: readonly Tensor[], attrs: Attrs): { shape: number[]; dtype?: ElementType };
-  onnx: OnnxEmission;
+  /** How the node is written to ONNX: one ONNX node, or (`lower`) a subgraph of primitive ops. */
+  onnx: OnnxEmission | { lower: (node: Tensor) => Tensor };
   vjp?: Vjp;
 }
 
@@ -158,14 +157,14 @@ export const OPS: Record<string, OpDef> = {
     vjp: (g, n) => [rules.resizeGrad(g, n)],
   },
   /**
-   * Batch norm's normalisation `xc · invstd`, where xc = z − mean(z) and invstd = 1/√(var(z)+ε) are computed
-   * from `z` by the caller. The gradient goes straight to `z` by the three-term formula, so the statistics'
-   * subgraphs are never differentiated.
+   * Batch norm in training mode after its statistics: y = xc · invstd · γ + β, where xc = z − mean(z) and
+   * invstd = 1/√(var(z)+ε) come from `z` and γ, β are (1, C, 1…). One node so that its gradient is the
+   * three-term formula, reusing dγ and dβ, and the statistics' subgraphs are never differentiated.
    */
-  BatchNormNormalize: {
+  BatchNormAffine: {
     infer: (ins) => ({ shape: [...ins[0].shape] }),
-    onnx: { type: 'Mul', inputs: [1, 2] },
-    vjp: (g, n) => [rules.batchNormGrad(g, n), undefined, undefined],
+    onnx: { lower: (n) => add(mul(mul(n.inputs[1], n.inputs[2]), n.inputs[3]), n.inputs[4]) },
+    vjp: (g, n, need) => rules.batchNormGrad(g, n, need),
   },
 };
 
@@ -286,7 +285,13 @@ export function upsample(x: Tensor, factor: number, mode: 'linear' | 'nearest'):
   });
 }
 
-/** See `OPS.BatchNormNormalize`. */
-export function batchNormNormalize(z: Tensor, centred: Tensor, invStd: Tensor): Tensor {
-  return apply('BatchNormNormalize', [z, centred, invStd]);
+/** See `OPS.BatchNormAffine`. */
+export function batchNormAffine(
+  z: Tensor,
+  centred: Tensor,
+  invStd: Tensor,
+  gamma: Tensor,
+  beta: Tensor,
+): Tensor {
+  return apply('BatchNormAffine', [z, centred, invStd, gamma, beta]);
 }

@@ -414,10 +414,17 @@ export function resizeGrad(g: Tensor, n: Tensor): Tensor {
   return out;
 }
 
-/** dz = invstd · (g − mean(g) − x̂ · mean(g · x̂)), means over every axis but the channels. */
-export function batchNormGrad(g: Tensor, n: Tensor): Tensor {
-  const invStd = n.inputs[2];
+/**
+ * Gradients of y = x̂·γ + β with x̂ = (z − mean z)·invstd, means over every axis but the channels (M values):
+ * dβ = Σg, dγ = Σg·x̂, dz = γ·invstd·(g − dβ/M − x̂·dγ/M).
+ */
+export function batchNormGrad(g: Tensor, n: Tensor, need: readonly boolean[]): (Tensor | undefined)[] {
+  const [z, centred, invStd, gamma] = n.inputs;
   const axes = nonChannelAxes(g.rank);
-  const centred = sub(g, reduceMean(g, axes));
-  return mul(invStd, sub(centred, mul(n, reduceMean(mul(g, n), axes))));
+  const count = z.size / z.shape[1];
+  const xhat = mul(centred, invStd);
+  const dBeta = reduceSum(g, axes, true);
+  const dGamma = reduceSum(mul(g, xhat), axes, true);
+  const dz = mul(mul(gamma, invStd), sub(sub(g, mul(dBeta, 1 / count)), mul(xhat, mul(dGamma, 1 / count))));
+  return [dz, undefined, undefined, need[3] ? dGamma : undefined, need[4] ? dBeta : undefined];
 }

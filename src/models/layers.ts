@@ -8,7 +8,7 @@
  */
 import {
   add,
-  batchNormNormalize,
+  batchNormAffine,
   constant,
   conv,
   div,
@@ -150,11 +150,13 @@ function convWithViews(x: Tensor, spec: ConvSpec, params: FlatViews): Tensor {
   return conv(x, w, b, { pads: spec.pads, group: spec.group });
 }
 
-function affine(xhat: Tensor, params: FlatViews, batchNorm: string): Tensor {
-  const shape = channelShape(xhat.shape[1], xhat.rank);
-  const gamma = reshape(params.get(`${batchNorm}.weight`), shape);
-  const beta = reshape(params.get(`${batchNorm}.bias`), shape);
-  return add(mul(xhat, gamma), beta);
+/** Batch norm's γ and β shaped (1, C, 1…) to broadcast over `like`. */
+function scaleAndShift(params: FlatViews, batchNorm: string, like: Tensor) {
+  const shape = channelShape(like.shape[1], like.rank);
+  return {
+    gamma: reshape(params.get(`${batchNorm}.weight`), shape),
+    beta: reshape(params.get(`${batchNorm}.bias`), shape),
+  };
 }
 
 export class TrainingLayers implements LayerBuilder {
@@ -189,7 +191,8 @@ export class TrainingLayers implements LayerBuilder {
       `${batchNorm}.running_var`,
       add(mul(runningVar, 1 - m), mul(reshape(variance, c), (m * count) / Math.max(count - 1, 1))),
     );
-    return affine(batchNormNormalize(z, centred, invStd), this.params, batchNorm);
+    const { gamma, beta } = scaleAndShift(this.params, batchNorm, z);
+    return batchNormAffine(z, centred, invStd, gamma, beta);
   }
 }
 
@@ -209,7 +212,8 @@ export class EvaluationLayers implements LayerBuilder {
     const mean = reshape(this.buffers.get(`${batchNorm}.running_mean`), shape);
     const variance = reshape(this.buffers.get(`${batchNorm}.running_var`), shape);
     const xhat = div(sub(z, mean), sqrt(add(variance, BATCH_NORM_EPS)));
-    return affine(xhat, this.params, batchNorm);
+    const { gamma, beta } = scaleAndShift(this.params, batchNorm, z);
+    return add(mul(xhat, gamma), beta);
   }
 }
 

@@ -2,7 +2,7 @@ import { describe, it } from 'vitest';
 import {
   abs,
   add,
-  batchNormNormalize,
+  batchNormAffine,
   concat,
   conv,
   div,
@@ -31,11 +31,11 @@ import { checkGradients, type GradCase } from '../helpers/gradcheck.js';
 const awayFromZero = (r: () => number) => (r() < 0.5 ? -1 : 1) * (0.1 + 0.9 * r());
 const positive = (r: () => number) => 0.5 + r();
 
-function batchNorm(z: Tensor): Tensor {
+function batchNorm(z: Tensor, gamma: Tensor, beta: Tensor): Tensor {
   const axes = [0, ...z.shape.slice(2).map((_, i) => i + 2)];
   const centred = sub(z, reduceMean(z, axes));
   const invStd = div(1, sqrt(add(reduceMean(mul(centred, centred), axes), 1e-5)));
-  return batchNormNormalize(z, centred, invStd);
+  return batchNormAffine(z, centred, invStd, gamma, beta);
 }
 
 const cases: Record<string, GradCase[]> = {
@@ -230,9 +230,23 @@ const cases: Record<string, GradCase[]> = {
     { shapes: [[1, 2, 3, 4, 4]], build: (x) => upsample(x, 2, 'linear') },
     { shapes: [[2, 3, 4, 5]], build: (x) => upsample(x, 2, 'nearest') },
   ],
-  BatchNormNormalize: [
-    { shapes: [[4, 3, 5, 5]], build: batchNorm },
-    { shapes: [[2, 2, 3, 4, 4]], build: batchNorm },
+  BatchNormAffine: [
+    {
+      shapes: [
+        [4, 3, 5, 5],
+        [1, 3, 1, 1],
+        [1, 3, 1, 1],
+      ],
+      build: batchNorm,
+    },
+    {
+      shapes: [
+        [2, 2, 3, 4, 4],
+        [1, 2, 1, 1, 1],
+        [1, 2, 1, 1, 1],
+      ],
+      build: batchNorm,
+    },
   ],
 };
 
