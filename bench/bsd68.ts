@@ -62,7 +62,9 @@ const addNoise = (clean: Float32Array, normal: () => number) => clean.map((v) =>
 /** Stacks same-size images into one SYX array. */
 function stack(images: Float32Array[], height: number, width: number, name: string) {
   const out = new Float32Array(images.length * height * width);
-  images.forEach((image, i) => out.set(image, i * height * width));
+  images.forEach((image, i) => {
+    out.set(image, i * height * width);
+  });
   return new ArraySource({ data: out, shape: [images.length, height, width] }, { name, axes: 'SYX' });
 }
 
