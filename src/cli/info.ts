@@ -1,0 +1,177 @@
+/** `careamics info FILE`: what an image, a configuration or a model (work dir, checkpoint, ONNX, BMZ zip) holds. */
+import { readFile } from 'node:fs/promises';
+import { Command } from 'commander';
+import { testBmz } from '../bmz/index.js';
+import type { Configuration, UNetConfig } from '../config/index.js';
+import { openImage } from '../io/node/index.js';
+import type { ImageSource } from '../io/types.js';
+import { nodeRuntime } from '../node.js';
+import type { Normalization } from '../prediction/index.js';
+import { type LoadedModel, loadModel, onnxFacts, pathKind } from './models.js';
+import { axesOption, type CliContext, readConfig } from './shared.js';
+
+type Info = Record<string, string | number | boolean | null | undefined>;
+
+/** Images larger than this are scanned in slabs along their first axis. */
+const SLAB_BYTES = 64 * 2 ** 20;
+
+/** Min, max, mean and std of every pixel, read in slabs so large stacks never sit in memory at once. */
+export async function imageStatistics(source: ImageSource) {
+  const { shape } = source;
+  const total = shape.reduce((a, b) => a * b, 1);
+  const perFirst = total / Math.max(1, shape[0]);
+  const slab = shape.length > 2 ? Math.max(1, Math.floor(SLAB_BYTES / 8 / perFirst)) : shape[0];
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  let sum = 0;
+  let sumSq = 0;
+  for (let first = 0; first < shape[0]; first += slab) {
+    const stop = [Math.min(shape[0], first + slab), ...shape.slice(1)];
+    const { data } = await source.read({ start: shape.map((_, i) => (i === 0 ? first : 0)), stop });
+    for (let i = 0; i < data.length; i++) {
+      const v = Number(data[i]);
+      if (v < min) min = v;
+      if (v > max) max = v;
+      sum += v;
+      sumSq += v * v;
+    }
+  }
+  const mean = sum / total;
+  return { min, max, mean, std: Math.sqrt(Math.max(0, sumSq / total - mean * mean)) };
+}
+
+const num = (v: number) => (Number.isInteger(v) ? String(v) : v.toPrecision(5));
+const list = (values: readonly number[]) => `[${values.map(num).join(', ')}]`;
+
+async function imageInfo(path: string, axes?: string): Promise<Info> {
+  const source = await openImage(path, axes === undefined ? {} : { axes });
+  const stats = await imageStatistics(source);
+  return {
+    image: path,
+    shape: source.shape.join(' × '),
+    axes: `${source.axes}${axes === undefined ? ' (from the file, or guessed from the shape; override with --axes)' : ''}`,
+    dtype: source.dtype,
+    min: num(stats.min),
+    max: num(stats.max),
+    mean: num(stats.mean),
+    std: num(stats.std),
+  };
+}
+
+function architectureInfo(m: UNetConfig): string {
+  return [
+    `UNet, depth ${m.depth}, ${m.num_channels_init} initial filters, ${m.conv_dims}D`,
+    `${m.in_channels} → ${m.num_classes} channel(s)${m.independent_channels ? ' (independent)' : ''}`,
+    m.use_batch_norm ? 'batch norm' : 'no batch norm',
+    ...(m.n2v2 ? ['N2V2 (blur-pool, no top skip)'] : []),
+  ].join(', ');
+}
+
+function configInfo(c: Configuration): Info {
+  const a = c.algorithm_config;
+  const d = c.data_config;
+  const struct = a.algorithm === 'n2v' ? a.n2v_config.struct_mask : null;
+  const patch = 'patch_size' in d.patching ? ` patch ${d.patching.patch_size.join('×')},` : '';
+  return {
+    experiment: c.experiment_name,
+    algorithm: `${a.algorithm}${a.model.n2v2 ? ' (N2V2)' : ''}${struct ? ` (structN2V ${struct.axes}, span ${struct.span})` : ''}, loss ${a.loss}`,
+    architecture: architectureInfo(a.model),
+    data: `axes ${d.axes},${patch} batch ${d.batch_size}, ${d.data_type}`,
+    max_epochs: Number(c.training_config.trainer_params.max_epochs ?? 30),
+  };
+}
+
+function normalizationInfo(n: Normalization | undefined): string | undefined {
+  if (!n) return undefined;
+  const target =
+    n.targetMean && n.targetStd ? `; target mean ${list(n.targetMean)}, std ${list(n.targetStd)}` : '';
+  return `mean ${list(n.mean)}, std ${list(n.std)}${target}`;
+}
+
+function trainingInfo(model: LoadedModel): string | undefined {
+  const losses = model.careamist?.getLosses();
+  if (!losses || losses.train_epoch.length === 0) return undefined;
+  const vals = losses.val_epoch.filter((v): v is number => v !== null);
+  const best = vals.length > 0 ? `, best val_loss ${num(Math.min(...vals))}` : '';
+  return `${losses.train_epoch.length} epoch(s), last train_loss ${num(losses.train_epoch.at(-1)!)}${best}`;
+}
+
+async function modelInfo(path: string, loaded: LoadedModel): Promise<Info> {
+  const { facts } = loaded;
+  const kinds = { run: 'work dir', checkpoint: 'checkpoint', onnx: 'ONNX', bmz: 'BMZ package' };
+  const info: Info = { model: path, kind: kinds[loaded.kind] };
+  const config = loaded.careamist?.config ?? loaded.bmz?.config;
+  if (loaded.bmz) {
+    const rdf = loaded.bmz.rdf;
+    info.name = String(rdf.name ?? '');
+    info.description = String(rdf.description ?? '');
+    info.authors = Array.isArray(rdf.authors)
+      ? rdf.authors.map((a) => String((a as { name?: string }).name)).join('; ')
+      : '';
+    info.format_version = String(rdf.format_version);
+    info.input = `${facts.inChannels} channel(s) × ${loaded.bmz.facts.axes}, size ${loaded.bmz.facts.minSize.join('×')} + n·${loaded.bmz.facts.step.join('×')}`;
+  }
+  if (config) Object.assign(info, configInfo(config));
+  else info.architecture = `${facts.is3D ? 3 : 2}D, ${facts.inChannels} → ${facts.outChannels} channel(s)`;
+  if (loaded.careamist?.engineModel) info.parameters = loaded.careamist.engineModel.parameterCount;
+  const bmzNorm = loaded.bmz?.normalization;
+  info.normalization = normalizationInfo(
+    loaded.normalization ??
+      (bmzNorm && {
+        mean: bmzNorm.means,
+        std: bmzNorm.stds,
+        targetMean: bmzNorm.targetMeans,
+        targetStd: bmzNorm.targetStds,
+      }),
+  );
+  info.training = trainingInfo(loaded);
+  if (loaded.bmz) {
+    const test = await testBmz(loaded.bmz, nodeRuntime());
+    info.test = `${test.passed ? 'passed' : 'FAILED'} (max |Δ| ${test.maxAbsDiff.toExponential(1)})`;
+  }
+  return info;
+}
+
+async function onnxInfo(path: string): Promise<Info> {
+  const f = onnxFacts(new Uint8Array(await readFile(path)), path);
+  return {
+    model: path,
+    kind: 'ONNX',
+    architecture: `${f.is3D ? 3 : 2}D, ${f.inChannels} → ${f.outChannels} channel(s), depth ${f.depth} (from the graph)`,
+    weights: `${f.weights} values (batch norm folded into the convolutions)`,
+    opset: f.opset,
+    normalization: 'not stored in .onnx files; give --mean and --std to predict',
+  };
+}
+
+function render(info: Info): string {
+  const rows = Object.entries(info).filter(([, v]) => v !== undefined && v !== '');
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}\n`).join('');
+}
+
+export function infoCommand(ctx: CliContext): Command {
+  return new Command('info')
+    .description('describe an image (shape, dtype, axes, statistics), a config or a model')
+    .argument('<file>', 'image, config YAML, work dir, .safetensors, .onnx or BMZ .zip')
+    .option('--axes <axes>', 'axes of an image (default: from the file, else guessed)', axesOption)
+    .option('--json', 'print JSON instead of text')
+    .action(async (path: string, o: { axes?: string; json?: boolean }) => {
+      const kind = await pathKind(path);
+      let info: Info;
+      if (kind === 'image') info = await imageInfo(path, o.axes);
+      else if (kind === 'config') {
+        const { config, warnings } = await readConfig(path);
+        info = { config: path, ...configInfo(config), warnings: warnings.join('; ') };
+      } else if (kind === 'onnx') info = await onnxInfo(path);
+      else {
+        const loaded = await loadModel(path);
+        try {
+          info = await modelInfo(path, loaded);
+        } finally {
+          await loaded.dispose();
+        }
+      }
+      ctx.io.stdout.write(o.json ? `${JSON.stringify(info, null, 2)}\n` : render(info));
+    });
+}

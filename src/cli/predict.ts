@@ -1,0 +1,201 @@
+/** `careamics predict MODEL SOURCE`: tiled prediction of an image or every image of a folder, to TIFF or Zarr. */
+
+import { mkdir, readdir } from 'node:fs/promises';
+import { freemem } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { formatFromName } from '../io/formats.js';
+import { createImageWriter, isIoError, openImage, writeImage } from '../io/node/index.js';
+import type { ImageSource } from '../io/types.js';
+import { outputLayout, type PredictOptions, predict, predictToWriter } from '../prediction/index.js';
+import { CliError, UsageError } from './errors.js';
+import { type LoadedModel, loadModel } from './models.js';
+import { bar, ProgressBar } from './progress.js';
+import {
+  axesOption,
+  type CliContext,
+  collect,
+  finiteNumber,
+  isDirectory,
+  nonNegativeInt,
+  positiveInt,
+  requireExisting,
+  withInterrupt,
+} from './shared.js';
+
+interface PredictCliOptions {
+  output?: string;
+  axes?: string;
+  tileSize?: number[];
+  tileOverlap?: number[];
+  tta?: boolean;
+  batchSize: number;
+  format: 'tiff' | 'zarr';
+  outputDtype: 'float32' | 'input';
+  mean?: number[];
+  std?: number[];
+}
+
+/** The images in `folder`: TIFF, PNG and NPY files and OME-Zarr folders, sorted by name. */
+export async function listImages(folder: string): Promise<string[]> {
+  const entries = await readdir(folder, { withFileTypes: true });
+  return entries
+    .filter((e) =>
+      e.isDirectory() ? /\.zarr$/i.test(e.name) : e.isFile() && formatFromName(e.name) !== undefined,
+    )
+    .map((e) => e.name)
+    .sort()
+    .map((name) => join(folder, name));
+}
+
+/** `<name>_denoised.tif` (or `.zarr`): the input's name without its extension(s). */
+export function outputName(input: string, format: 'tiff' | 'zarr'): string {
+  const stem = basename(input.replace(/[/\\]+$/, '')).replace(/(\.ome)?\.(tiff?|png|npy|zarr)$/i, '');
+  return `${stem}_denoised.${format === 'zarr' ? 'zarr' : 'tif'}`;
+}
+
+/** Inputs, their outputs and the output folder; refuses outputs that would land on inputs. */
+async function planOutputs(source: string, format: 'tiff' | 'zarr', outDir?: string) {
+  await requireExisting(source);
+  const folder = (await isDirectory(source)) && !/\.zarr\/?$/i.test(source);
+  const inputs = folder ? await listImages(source) : [source];
+  if (inputs.length === 0)
+    throw new CliError(`${source}: no images (.tif, .tiff, .png, .npy, .zarr) in this folder`);
+  const dir = outDir ?? join(dirname(source.replace(/[/\\]+$/, '')), 'predictions');
+  if (folder && resolve(dir) === resolve(source)) {
+    throw new CliError(
+      `${dir}: is the input folder; predictions would mix with the inputs (and be read as inputs next time); choose another -o`,
+    );
+  }
+  const outputs = inputs.map((input) => join(dir, outputName(input, format)));
+  const inputPaths = new Set(inputs.map((p) => resolve(p)));
+  const clash = outputs.find((o) => inputPaths.has(resolve(o)));
+  if (clash) throw new CliError(`${clash}: the prediction would overwrite this input; choose another -o`);
+  const seen = new Map<string, string>();
+  inputs.forEach((input, i) => {
+    const other = seen.get(outputs[i]);
+    if (other) throw new CliError(`${outputs[i]}: both ${other} and ${input} would be written here`);
+    seen.set(outputs[i], input);
+  });
+  return { dir, inputs, outputs };
+}
+
+/**
+ * Opens an image with `--axes`, else the training axes; when those do not fit the image (a single YX image
+ * for a model trained on SYX stacks), with the file's own axes, and says so.
+ */
+async function openSource(ctx: CliContext, path: string, axes?: string, trainingAxes?: string) {
+  if (axes !== undefined || trainingAxes === undefined)
+    return openImage(path, axes === undefined ? {} : { axes });
+  try {
+    return await openImage(path, { axes: trainingAxes });
+  } catch (err) {
+    if (!isIoError(err, 'AxesMismatch')) throw err;
+    const source = await openImage(path);
+    ctx.warn(
+      `${path}: the training axes ${trainingAxes} do not fit shape [${source.shape}]; using ${source.axes} (set --axes to override)`,
+    );
+    return source;
+  }
+}
+
+/** Predicts one opened image into `output` (TIFF in memory then atomic; Zarr streamed). */
+async function predictImage(
+  model: LoadedModel,
+  source: ImageSource,
+  output: string,
+  options: PredictOptions,
+) {
+  if (output.endsWith('.zarr')) {
+    const layout = outputLayout(source.axes, source.shape, model.facts.outChannels);
+    const dtype = options.outputDtype === 'input' ? source.dtype : 'float32';
+    const writer = await createImageWriter(output, { shape: layout.shape, dtype, axes: layout.axes });
+    await predictToWriter(source, writer, model.predictFn, options);
+    return layout;
+  }
+  const result = await predict(source, model.predictFn, options);
+  await writeImage(output, result, { axes: result.axes });
+  return result;
+}
+
+export function predictCommand(ctx: CliContext): Command {
+  return new Command('predict')
+    .description('denoise an image, or every image of a folder, with a trained model')
+    .argument('<model>', 'work dir, .safetensors checkpoint, .onnx file or BMZ .zip')
+    .argument('<source>', 'image file (.tif, .png, .npy, .zarr) or folder of images')
+    .option('-o, --output <dir>', 'output folder (default: predictions/ next to the source)')
+    .option(
+      '--axes <axes>',
+      'axes of the images (default: the training axes, else from the file)',
+      axesOption,
+    )
+    .option(
+      '--tile-size <sizes...>',
+      'tile size, Y X or Z Y X (default: chosen from free memory)',
+      collect(positiveInt),
+    )
+    .option(
+      '--tile-overlap <sizes...>',
+      'tile overlap, even, Y X or Z Y X (default 48 or more)',
+      collect(nonNegativeInt),
+    )
+    .option('--tta', 'average the 8 flips and rotations (8× slower)')
+    .option('--batch-size <n>', 'tiles per model call', positiveInt, 1)
+    .addOption(new Option('--format <format>', 'output format').choices(['tiff', 'zarr']).default('tiff'))
+    .addOption(
+      new Option('--output-dtype <dtype>', "float32, or the input's dtype (rounded, clipped)")
+        .choices(['float32', 'input'])
+        .default('float32'),
+    )
+    .option('--mean <values...>', '.onnx models: training mean per channel', collect(finiteNumber))
+    .option('--std <values...>', '.onnx models: training std per channel', collect(finiteNumber))
+    .action(async (modelPath: string, sourcePath: string, o: PredictCliOptions) => {
+      const spatial = (sizes: number[] | undefined, name: string) => {
+        if (sizes && sizes.length !== 2 && sizes.length !== 3) {
+          throw new UsageError(`${name} needs 2 (Y X) or 3 (Z Y X) values, got ${sizes.length}`);
+        }
+      };
+      spatial(o.tileSize, '--tile-size');
+      spatial(o.tileOverlap, '--tile-overlap');
+      const plan = await planOutputs(sourcePath, o.format, o.output);
+      const model = await loadModel(modelPath, { mean: o.mean, std: o.std });
+      const progress = new ProgressBar(ctx.io.stderr);
+      let written = 0;
+      try {
+        const describe = () => {
+          progress.done();
+          return `interrupted; ${written} of ${plan.inputs.length} image(s) written to ${plan.dir}`;
+        };
+        await withInterrupt(ctx, describe, async (signal) => {
+          for (const [i, input] of plan.inputs.entries()) {
+            const source = await openSource(ctx, input, o.axes, model.axes);
+            await mkdir(plan.dir, { recursive: true });
+            const label = `${plan.inputs.length > 1 ? `image ${i + 1}/${plan.inputs.length} ` : ''}${basename(input)}`;
+            const started = performance.now();
+            const result = await predictImage(model, source, plan.outputs[i], {
+              model: model.facts,
+              normalization: model.normalization,
+              tileSize: o.tileSize,
+              tileOverlap: o.tileOverlap,
+              tta: o.tta,
+              batchSize: o.batchSize,
+              outputDtype: o.outputDtype,
+              availableMemoryBytes: freemem(),
+              signal,
+              onProgress: (done, total) =>
+                progress.update(`${label} ${bar(done, total)} tile ${done}/${total}`, done === total),
+            });
+            written++;
+            const seconds = ((performance.now() - started) / 1000).toFixed(1);
+            progress.done();
+            ctx.io.stdout.write(
+              `${input} → ${plan.outputs[i]} (${result.axes} ${result.shape.join('×')}, ${seconds}s)\n`,
+            );
+          }
+        });
+      } finally {
+        progress.done();
+        await model.dispose();
+      }
+    });
+}

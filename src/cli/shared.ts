@@ -1,0 +1,113 @@
+/** What every command shares: the output streams, option parsers, config loading and Ctrl-C handling. */
+import { readFile, stat } from 'node:fs/promises';
+import { InvalidArgumentError } from 'commander';
+import { axesProblem, ConfigError, type Configuration, loadConfigYaml } from '../config/index.js';
+import { CliError, configErrorLine, InterruptedError } from './errors.js';
+
+/** A text stream: process.stdout/stderr, or a capture in tests. */
+export interface Output {
+  write(text: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+export interface CliIo {
+  stdout: Output;
+  stderr: Output;
+}
+
+/** What a command's action receives besides its arguments. */
+export interface CliContext {
+  io: CliIo;
+  /** Warnings on stderr, prefixed like errors. */
+  warn(message: string): void;
+}
+
+export function createContext(io: CliIo): CliContext {
+  return { io, warn: (message) => io.stderr.write(`careamics: warning: ${message}\n`) };
+}
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+export function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
+  return n;
+}
+
+export function finiteNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('must be a number');
+  return n;
+}
+
+/** A variadic option's parser: collects each value into a list. */
+export function collect<T>(parse: (value: string) => T): (value: string, previous: T[] | undefined) => T[] {
+  return (value, previous) => [...(previous ?? []), parse(value)];
+}
+
+/** Axes letters from STCZYX with Y and X adjacent, upper-cased. */
+export function axesOption(value: string): string {
+  const axes = value.toUpperCase();
+  const problem = axesProblem(axes);
+  if (problem) throw new InvalidArgumentError(problem);
+  return axes;
+}
+
+export async function exists(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined)) !== undefined;
+}
+
+export async function isDirectory(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
+}
+
+/** Throws a one-line error naming each path that does not exist. */
+export async function requireExisting(...paths: (string | undefined)[]): Promise<void> {
+  for (const path of paths) {
+    if (path !== undefined && !(await exists(path))) throw new CliError(`${path}: no such file or directory`);
+  }
+}
+
+/** Reads and validates a configuration YAML; errors name the file and the field. */
+export async function readConfig(path: string): Promise<{ config: Configuration; warnings: string[] }> {
+  const text = await readFile(path, 'utf8').catch((cause: NodeJS.ErrnoException) => {
+    throw new CliError(`${path}: ${cause.code === 'ENOENT' ? 'no such file' : cause.message}`, { cause });
+  });
+  try {
+    return loadConfigYaml(text);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(configErrorLine(err, path), { cause: err });
+    throw err;
+  }
+}
+
+/**
+ * Runs `task` with an AbortSignal that the first Ctrl-C fires; a second Ctrl-C exits at once. When the task
+ * stops because of the signal, the error becomes an `InterruptedError` whose message `describe` gives.
+ */
+export async function withInterrupt<T>(
+  ctx: CliContext,
+  describe: () => string | Promise<string>,
+  task: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    ctx.io.stderr.write('\ncareamics: stopping (Ctrl-C again to quit at once)…\n');
+    controller.abort(new Error('interrupted by Ctrl-C'));
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    return await task(controller.signal);
+  } catch (err) {
+    if (controller.signal.aborted) throw new InterruptedError(await describe());
+    throw err;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
