@@ -15,6 +15,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Rng } from '../src/data/index.js';
 import { ArraySource } from '../src/io/index.js';
 import { psnr } from '../src/metrics/index.js';
 import { CAREamist, createN2VConfig, listImageFiles, openImage } from '../src/node.js';
@@ -34,19 +35,6 @@ if (!existsSync(data)) {
   process.exit(1);
 }
 
-/** Seeded standard normal draws (mulberry32 + Box–Muller), so every run sees the same noise. */
-function gaussian(seed: number): () => number {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
-}
-
 async function loadSet(folder: string) {
   const files = await listImageFiles(join(data, folder), 'png');
   return Promise.all(
@@ -57,7 +45,8 @@ async function loadSet(folder: string) {
   );
 }
 
-const addNoise = (clean: Float32Array, normal: () => number) => clean.map((v) => v + SIGMA * normal());
+/** σ = 25 Gaussian noise from a seeded generator, so every run sees the same noisy images. */
+const addNoise = (clean: Float32Array, rng: Rng) => clean.map((v) => v + rng.normal(0, SIGMA));
 
 /** Stacks same-size images into one SYX array. */
 function stack(images: Float32Array[], height: number, width: number, name: string) {
@@ -68,7 +57,7 @@ function stack(images: Float32Array[], height: number, width: number, name: stri
   return new ArraySource({ data: out, shape: [images.length, height, width] }, { name, axes: 'SYX' });
 }
 
-const trainNoise = gaussian(400);
+const trainNoise = new Rng(400);
 const train = (await loadSet('Train400')).map((image) => ({
   ...image,
   noisy: addNoise(image.clean, trainNoise),
@@ -87,7 +76,7 @@ const valSource = stack(
   'Train400[396:400] + N(0, 25²)',
 );
 
-const testNoise = gaussian(68);
+const testNoise = new Rng(68);
 const test = (await loadSet(values.set12 ? 'Set12' : 'BSD68')).map((image) => ({
   ...image,
   noisy: addNoise(image.clean, testNoise),

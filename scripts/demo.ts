@@ -9,7 +9,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ArraySource, decodePngImage, encodePngImage } from '../src/io/index.js';
-import { CAREamist, createN2VConfig, psnr, ssim, writeFileAtomic, writeImage } from '../src/node.js';
+import { CAREamist, createN2VConfig, psnr, Rng, ssim, writeFileAtomic, writeImage } from '../src/node.js';
 
 const { values } = parseArgs({
   options: { minutes: { type: 'string', default: '1.5' }, out: { type: 'string', default: 'demo-output' } },
@@ -22,7 +22,8 @@ const samplePath = join(import.meta.dirname, '..', 'assets', 'cell_cc0.png');
 const { array } = decodePngImage(new Uint8Array(await readFile(samplePath)), samplePath);
 const [height, width] = array.shape;
 const clean = Float32Array.from(array.data);
-const noisy = addGaussianNoise(clean, SIGMA, 2024);
+const noise = new Rng(2024);
+const noisy = clean.map((v) => v + noise.normal(0, SIGMA));
 
 const config = createN2VConfig({
   experimentName: 'demo_cell',
@@ -89,21 +90,6 @@ console.log(
   `PSNR ${summary.psnrNoisy} dB → ${summary.psnrDenoised} dB (gain ${summary.psnrGain} dB); SSIM ${summary.ssimNoisy} → ${summary.ssimDenoised}`,
 );
 console.log(JSON.stringify(summary));
-
-function addGaussianNoise(image: Float32Array, sigma: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  const uniform = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  };
-  return Float32Array.from(
-    image,
-    (v) => v + sigma * Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform()),
-  );
-}
 
 /** Noisy | denoised, both shown on the clean image's 0–255 scale, with a 4-pixel white gap. */
 function sideBySide(a: Float32Array, b: Float32Array, h: number, w: number): Uint8Array {

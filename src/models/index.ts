@@ -1,4 +1,4 @@
-export { initialBuffers, initialParameters, seededUniform } from './init.js';
+export { initialBuffers, initialParameters } from './init.js';
 export type { BufferSpec, ConvSpec, LayerBuilder, ParameterSpec } from './layers.js';
 export {
   BATCH_NORM_EPS,

@@ -159,16 +159,22 @@ function scaleAndShift(params: FlatViews, batchNorm: string, like: Tensor) {
   };
 }
 
-export class TrainingLayers implements LayerBuilder {
+/** Layers whose parameters and buffers are slices of two flat graph inputs. */
+abstract class FlatInputLayers implements LayerBuilder {
   readonly params: FlatViews;
-  private readonly buffers: FlatViews;
-  /** Updated running statistics by buffer name (PyTorch's momentum update, unbiased variance). */
-  readonly updatedBuffers = new Map<string, Tensor>();
+  protected readonly buffers: FlatViews;
 
   constructor(params: Tensor, paramLayout: FlatLayout, buffers: Tensor, bufferLayout: FlatLayout) {
     this.params = new FlatViews(params, paramLayout);
     this.buffers = new FlatViews(buffers, bufferLayout);
   }
+
+  abstract convNorm(x: Tensor, spec: ConvSpec, batchNorm: string | null): Tensor;
+}
+
+export class TrainingLayers extends FlatInputLayers {
+  /** Updated running statistics by buffer name (PyTorch's momentum update, unbiased variance). */
+  readonly updatedBuffers = new Map<string, Tensor>();
 
   convNorm(x: Tensor, spec: ConvSpec, batchNorm: string | null): Tensor {
     const z = convWithViews(x, spec, this.params);
@@ -196,15 +202,7 @@ export class TrainingLayers implements LayerBuilder {
   }
 }
 
-export class EvaluationLayers implements LayerBuilder {
-  private readonly params: FlatViews;
-  private readonly buffers: FlatViews;
-
-  constructor(params: Tensor, paramLayout: FlatLayout, buffers: Tensor, bufferLayout: FlatLayout) {
-    this.params = new FlatViews(params, paramLayout);
-    this.buffers = new FlatViews(buffers, bufferLayout);
-  }
-
+export class EvaluationLayers extends FlatInputLayers {
   convNorm(x: Tensor, spec: ConvSpec, batchNorm: string | null): Tensor {
     const z = convWithViews(x, spec, this.params);
     if (!batchNorm) return z;

@@ -1,17 +1,13 @@
 import { expect } from 'vitest';
+import { Rng } from '../../src/data/random.js';
 import { runSession } from '../../src/engine/runtime.js';
 import { constant, grad, input, mul, reduceSum, type Tensor, toOnnx } from '../../src/graph/index.js';
 import { nodeRuntime } from './runtimes.js';
 
+/** Uniform draws in [0, 1) from the project's seeded generator. */
 export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  return () => rng.random();
 }
 
 export interface GradCase {

@@ -1,5 +1,5 @@
+import { Rng } from '../../src/data/random.js';
 import { ArraySource } from '../../src/io/index.js';
-import { mulberry32 } from '../helpers/gradcheck.js';
 
 /** A smooth image with edges (sinusoids and a checkerboard), values around 40–220. */
 export function cleanImage(height: number, width: number): Float32Array {
@@ -13,13 +13,10 @@ export function cleanImage(height: number, width: number): Float32Array {
   return out;
 }
 
-/** Adds pixel-independent Gaussian noise (Box–Muller), seeded. */
+/** Adds pixel-independent Gaussian noise, seeded. */
 export function addNoise(image: Float32Array, sigma: number, seed: number): Float32Array {
-  const rand = mulberry32(seed);
-  return Float32Array.from(image, (v) => {
-    const r = Math.sqrt(-2 * Math.log(rand() + 1e-12));
-    return v + sigma * r * Math.cos(2 * Math.PI * rand());
-  });
+  const rng = new Rng(seed);
+  return Float32Array.from(image, (v) => v + rng.normal(0, sigma));
 }
 
 export function source(data: Float32Array, shape: number[], name = 'synthetic.tif', axes = 'YX') {
