@@ -1,0 +1,52 @@
+/** Messages between the page and the training worker. */
+import type { EpochRecord, StepProgress } from '../../src/index.js';
+import type { BmzDetails } from './bmz.js';
+
+export type Algorithm = 'n2v' | 'n2v2' | 'structn2v';
+export type StructAxis = 'horizontal' | 'vertical';
+
+export interface TrainSettings {
+  algorithm: Algorithm;
+  structAxis: StructAxis;
+  structSpan: number;
+  /** YX patch edge (square), and the Z patch edge for 3-D images. */
+  patchSize: number;
+  patchSizeZ: number;
+  batchSize: number;
+  epochs: number;
+  /** Patches held out for validation (CAREamics' `n_val_patches`). */
+  valPatches: number;
+  useWebGPU: boolean;
+}
+
+export type ToWorker =
+  | { type: 'train'; file: Blob; name: string; axes: string; settings: TrainSettings }
+  | { type: 'stop' }
+  | { type: 'load-model'; file: Blob; name: string; useWebGPU: boolean }
+  | { type: 'predict'; file: Blob; name: string; axes: string }
+  | { type: 'export-onnx' }
+  | { type: 'export-checkpoint' }
+  | { type: 'export-bmz'; details: BmzDetails };
+
+export type FromWorker =
+  | { type: 'backend'; note: string }
+  | { type: 'step'; progress: StepProgress }
+  | { type: 'epoch'; record: EpochRecord }
+  | {
+      type: 'trained';
+      stopped: boolean;
+      /** Per-channel mean and std that inputs of the exported ONNX model are normalized with. */
+      normalization?: { mean: number[]; std: number[] };
+    }
+  | {
+      type: 'loaded';
+      name: string;
+      kind: 'checkpoint' | 'bmz';
+      /** The axes the model was trained on, when known. */
+      axes?: string;
+      normalization?: { mean: number[]; std: number[] };
+    }
+  | { type: 'predict-progress'; done: number; total: number }
+  | { type: 'predicted'; data: Float32Array; shape: number[]; axes: string }
+  | { type: 'model'; format: 'onnx' | 'safetensors' | 'zip'; bytes: Uint8Array }
+  | { type: 'error'; message: string };
