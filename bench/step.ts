@@ -149,5 +149,16 @@ console.table([
     torch: summary.torchPredict512Ms,
     ratio: summary.predictRatio,
   },
+  ...(flags['3d']
+    ? [
+        {
+          what: '3D train step 8×1×16×64×64',
+          samples: ort3d.length,
+          ort: summary.ort3dStepMs,
+          torch: summary.torch3dStepMs,
+          ratio: summary.step3dRatio,
+        },
+      ]
+    : []),
 ]);
 console.log(JSON.stringify(summary));
