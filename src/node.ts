@@ -9,9 +9,9 @@
  * await careamist.train({ trainSource: 'sem.tif' });
  * await careamist.predictToDisk('sem.tif', 'sem_denoised.tif');
  */
-import { readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { availableParallelism, freemem } from 'node:os';
-import { extname, join } from 'node:path';
+import { basename, extname, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import {
   CAREamistError,
@@ -23,7 +23,7 @@ import {
 import { type Configuration, loadConfigYaml } from './config/index.js';
 import { defaultSessionOptions, type Runtime } from './engine/index.js';
 import type { ImageSource } from './io/index.js';
-import { createImageWriter, openFolder, openImage, writeImage } from './io/node/index.js';
+import { createImageWriter, listImageFiles, openFolder, openImage, writeImage } from './io/node/index.js';
 import { type AxesArray, outputLayout } from './prediction/index.js';
 import type { TrainingData } from './training/index.js';
 import { FolderStore } from './training/node.js';
@@ -75,8 +75,8 @@ export async function openSources(
     }
     return items as ImageSource[];
   }
-  if ((await stat(input).catch(() => undefined))?.isDirectory() && !input.endsWith('.zarr')) {
-    const extension = dataType === 'tiff' ? 'tif' : dataType === 'array' ? 'npy' : dataType;
+  if (!input.endsWith('.zarr') && (await isDirectory(input))) {
+    const extension = folderExtension(dataType);
     const sources = await openFolder(input, { extension, axes });
     if (sources.length === 0) throw new CAREamistError(`${input}: no .${extension} files in this folder`);
     return sources;
@@ -168,6 +168,10 @@ export class CAREamist extends CoreCAREamist {
     if (typeof source === 'string' && samePath(source, output)) {
       throw new CAREamistError(`${output}: the output would overwrite the input`);
     }
+    if (typeof source === 'string' && !source.endsWith('.zarr') && (await isDirectory(source))) {
+      await this.predictFolder(source, output, settings);
+      return;
+    }
     const { axes, ...rest } = settings;
     const input =
       typeof source === 'string'
@@ -186,6 +190,32 @@ export class CAREamist extends CoreCAREamist {
     const result = await super.predict(input, withMemoryBudget(rest));
     await writeImage(output, result, { axes: result.axes });
   }
+
+  /** Every image of `folder` (by the configuration's data type) into `outputFolder`, file names kept. */
+  private async predictFolder(
+    folder: string,
+    outputFolder: string,
+    settings: PredictionSettings & { axes?: string },
+  ): Promise<void> {
+    const extension = folderExtension(this.config.data_config.data_type);
+    const files = await listImageFiles(folder, extension);
+    if (files.length === 0) throw new CAREamistError(`${folder}: no .${extension} files in this folder`);
+    await mkdir(outputFolder, { recursive: true });
+    for (const file of files) {
+      const target = join(outputFolder, basename(file).replace(/\.npy$/, '.tif'));
+      if (samePath(file, target)) throw new CAREamistError(`${target}: the output would overwrite the input`);
+      await this.predictToDisk(file, target, settings);
+    }
+  }
+}
+
+/** The file extension a folder of `data_type` images has (CAREamics: tiff → .tif, array → .npy). */
+function folderExtension(dataType: string): string {
+  return dataType === 'tiff' ? 'tif' : dataType === 'array' ? 'npy' : dataType;
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
 }
 
 /** Automatic tiles get half the free memory unless the caller set a budget. */
@@ -194,5 +224,5 @@ function withMemoryBudget(settings: PredictionSettings): PredictionSettings {
 }
 
 function samePath(a: string, b: string): boolean {
-  return join(a) === join(b);
+  return resolve(a) === resolve(b);
 }

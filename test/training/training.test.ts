@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -174,5 +174,35 @@ describe('training end to end (small synthetic images)', () => {
     await expect(
       n2v.train({ trainSource: [source(new Float32Array(32 * 32), [32, 32], 'tiny.tif')] }),
     ).rejects.toThrow(/tiny\.tif/);
+  });
+});
+
+describe('predictToDisk', () => {
+  it('predicts a folder into another, keeping file names, and refuses to overwrite its input', async () => {
+    const { writeImage } = await import('../../src/node.js');
+    const folder = join(tmp, 'inputs');
+    mkdirSync(folder);
+    const noisy = addNoise(cleanImage(128, 128), 20, 11);
+    await writeImage(join(folder, 'a.tif'), { data: noisy, shape: [128, 128] }, { axes: 'YX' });
+    await writeImage(join(folder, 'b.tif'), { data: noisy, shape: [128, 128] }, { axes: 'YX' });
+    const config = createN2VConfig({
+      experimentName: 'disk',
+      dataType: 'tiff',
+      axes: 'YX',
+      patchSize: [32, 32],
+      batchSize: 4,
+      numEpochs: 1,
+      seed: 12,
+    });
+    const careamist = new CAREamist(config);
+    await careamist.train({ trainSource: folder });
+    const out = join(tmp, 'outputs');
+    await careamist.predictToDisk(folder, out, { tileSize: [128, 128] });
+    const { readdirSync } = await import('node:fs');
+    expect(readdirSync(out).sort()).toEqual(['a.tif', 'b.tif']);
+    await expect(careamist.predictToDisk(folder, folder)).rejects.toThrow(/overwrite the input/);
+    await expect(careamist.predictToDisk(join(folder, 'a.tif'), join(folder, 'a.tif'))).rejects.toThrow(
+      /overwrite the input/,
+    );
   });
 });
