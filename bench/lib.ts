@@ -1,5 +1,6 @@
 /** Shared pieces of the benchmarks: medians, the PyTorch worker, the runtime. */
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -19,6 +20,13 @@ export function median(values: readonly number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const n = s.length;
   return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+/** Peak resident memory of this process (VmHWM from /proc/self/status, Linux) in MiB. */
+export function peakRssMiB(): number {
+  const match = readFileSync('/proc/self/status', 'utf8').match(/VmHWM:\s+(\d+) kB/);
+  if (!match) throw new Error('no VmHWM in /proc/self/status');
+  return Number(match[1]) / 1024;
 }
 
 export const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;

@@ -148,6 +148,7 @@ function makePlan(source: ImageSource, writer: ImageWriter, options: PredictOpti
       batchSize,
       budgetBytes: resolveMemoryBudget(options),
       tta: options.tta,
+      tileOverlap: options.tileOverlap,
     });
   const overlap = resolveOverlap(tileSize, options.tileOverlap, model.receptiveFieldHalo);
   const grid = planTiles(spatialShape, tileSize, overlap, 2 ** model.depth);

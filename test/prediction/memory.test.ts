@@ -5,6 +5,7 @@ import {
   DEFAULT_TILE_OVERLAP,
   defaultOverlap,
   estimatePeakMemory,
+  planAxisTiles,
   resolveMemoryBudget,
   resolveOverlap,
 } from '../../src/prediction/index.js';
@@ -22,7 +23,20 @@ describe('estimatePeakMemory', () => {
 });
 
 describe('chooseTileSize', () => {
-  it('returns the largest fitting multiple of 2**depth, capped at the image rounded up', () => {
+  /** The old rule, as an oracle: the largest uniform edge that fits, capped per axis at the image. */
+  function largestFitting(shape: number[], batchSize: number, budgetBytes: number): number[] {
+    const caps = shape.map((s) => Math.ceil(s / 4) * 4);
+    const fits = (t: number[]) =>
+      estimatePeakMemory({ tileShape: t, imageWidth: shape[1]!, batchSize, model }) <= budgetBytes;
+    for (let edge = Math.max(...caps); edge > 52; edge -= 4) {
+      const tile = caps.map((cap) => Math.min(cap, edge));
+      if (fits(tile)) return tile;
+    }
+    return caps.map((cap) => Math.min(cap, 52));
+  }
+  const count = (size: number, tile: number) => planAxisTiles(size, tile, 48, 4).length;
+
+  it('needs as few tiles as the largest fitting tile, and is the smallest tile that does', () => {
     fc.assert(
       fc.property(
         fc.tuple(fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 1, max: 3000 })),
@@ -30,28 +44,38 @@ describe('chooseTileSize', () => {
         fc.double({ min: 1e5, max: 1e10, noNaN: true }),
         (shape, batchSize, budgetBytes) => {
           const tile = chooseTileSize({ spatialShape: shape, model, batchSize, budgetBytes });
-          const estimate = (t: number[]) =>
-            estimatePeakMemory({ tileShape: t, imageWidth: shape[1], batchSize, model });
+          const largest = largestFitting(shape, batchSize, budgetBytes);
           tile.forEach((t, i) => {
             expect(t % 4).toBe(0);
-            expect(t).toBeLessThanOrEqual(Math.ceil(shape[i]! / 4) * 4);
+            expect(t).toBeLessThanOrEqual(largest[i]!);
+            expect(count(shape[i]!, t)).toBe(count(shape[i]!, largest[i]!));
+            if (t - 4 > 48 && shape[i]! > t)
+              expect(count(shape[i]!, t - 4)).toBeGreaterThan(count(shape[i]!, t));
           });
-          const minimum = tile.every((t, i) => t === Math.min(52, Math.ceil(shape[i]! / 4) * 4));
-          if (!minimum) expect(estimate(tile)).toBeLessThanOrEqual(budgetBytes);
-          const bigger = Math.max(...tile) + 4;
-          const next = shape.map((s) => Math.min(Math.ceil(s / 4) * 4, bigger));
-          if (next.some((t, i) => t !== tile[i])) expect(estimate(next)).toBeGreaterThan(budgetBytes);
         },
       ),
     );
   });
 
-  it('grows with the budget', () => {
+  it('grows with the budget and spreads the overlap over equal tiles', () => {
     const small = chooseTileSize({ spatialShape: [2048, 2048], model, batchSize: 1, budgetBytes: 2e7 });
     const large = chooseTileSize({ spatialShape: [2048, 2048], model, batchSize: 1, budgetBytes: 2e9 });
     expect(small[0]).toBeLessThan(large[0]!);
-    // s² (800 + 2·4) + 2 · s · 2048 · 4 · 2 ≤ 2e9 → s ≤ 1553.6, rounded down to a multiple of 4.
-    expect(large).toEqual([1552, 1552]);
+    // s² (800 + 2·4) + 2 · s · 2048 · 4 · 2 ≤ 2e9 → s ≤ 1553.6 → 1552, two tiles per axis; two tiles of
+    // ⌈(2048 + 48) / 2⌉ = 1048 cover 2048 as well.
+    expect(large).toEqual([1048, 1048]);
+    expect(planAxisTiles(2048, 1048, 48, 4)).toHaveLength(2);
+  });
+
+  it('balances with the overlaps it is given', () => {
+    const tile = chooseTileSize({
+      spatialShape: [2048, 2048],
+      model,
+      batchSize: 1,
+      budgetBytes: 2e9,
+      tileOverlap: [96, 96],
+    });
+    expect(tile).toEqual([1072, 1072]);
   });
 });
 
