@@ -13,10 +13,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { receptiveFieldHalo } from '../src/careamist.js';
 import { createModel, type Model } from '../src/engine/index.js';
 import { createOmeZarrPath, openOmeZarrPath } from '../src/io/node/index.js';
-import { DEFAULT_UNET } from '../src/models/index.js';
+import { DEFAULT_UNET, unetHalo } from '../src/models/index.js';
 import {
   type ModelFacts,
   type PredictFn,
@@ -37,7 +36,7 @@ const facts: ModelFacts = {
   inChannels: 1,
   outChannels: 1,
   is3D: false,
-  receptiveFieldHalo: receptiveFieldHalo(DEFAULT_UNET.depth),
+  receptiveFieldHalo: unetHalo(DEFAULT_UNET),
 };
 
 /** A smooth pattern plus deterministic noise, so values look like an image and do not compress to nothing. */

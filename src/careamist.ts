@@ -8,7 +8,7 @@ import type { NormalizationStats } from './data/index.js';
 import { createModel, decodeSafetensors, type Model, type Runtime } from './engine/index.js';
 import { CareamicsError } from './errors.js';
 import type { ImageSource, ImageWriter } from './io/types.js';
-import type { OptimizerSpec } from './models/index.js';
+import { type OptimizerSpec, unetHalo } from './models/index.js';
 import {
   type AxesArray,
   type ModelFacts,
@@ -137,7 +137,9 @@ export class CAREamist {
       inChannels: m.in_channels,
       outChannels: m.num_classes,
       is3D: m.conv_dims === 3,
-      receptiveFieldHalo: receptiveFieldHalo(m.depth),
+      receptiveFieldHalo: unetHalo(m),
+      // The prediction module's 1 KiB per input pixel is for 32 filters; memory grows with the filter count.
+      bytesPerInputPixel: 1024 * (m.num_channels_init / 32) * (m.independent_channels ? m.in_channels : 1),
     };
   }
 
@@ -188,14 +190,6 @@ export function checkpointConfiguration(bytes: Uint8Array, source = 'checkpoint'
   const { metadata } = decodeSafetensors(bytes, source);
   if (!metadata.config) throw new CAREamistError(`${source} has no configuration in its metadata`);
   return loadConfigYaml(metadata.config).config;
-}
-
-/**
- * Pixels of context one output pixel of the UNet sees on each side: two 3×3 convs per level on the way down and
- * up (scale 2ⁿ), the pooling windows, and the bottleneck's two convs at scale 2^depth.
- */
-export function receptiveFieldHalo(depth: number): number {
-  return 6 * (2 ** depth - 1) + 2 ** (depth + 1);
 }
 
 /** Any of the data module's statistics as the affine map (x − mean) / (std + 1e-6) prediction applies. */

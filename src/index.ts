@@ -16,7 +16,6 @@ export {
   CAREamist,
   CAREamistError,
   checkpointConfiguration,
-  receptiveFieldHalo,
   toPredictionNormalization,
 } from './careamist.js';
 export type { Configuration } from './config/index.js';

@@ -3,8 +3,11 @@
  * `create_model_description`, with ONNX weights instead of a PyTorch state dict.
  */
 import { type Configuration, resolveOptimizer, resolveTrainerParams } from '../config/index.js';
-import type { UNetArchitecture } from '../models/index.js';
+import { receptiveRadius, type UNetArchitecture, unetHalo } from '../models/index.js';
 import { BMZ_EPS, type ProcessingStep } from './processing.js';
+
+export { receptiveRadius, unetHalo };
+
 import type { AlgorithmFacts } from './references.js';
 
 /** The newest 0.5 patch version, the only one the official JSON schema accepts. */
@@ -39,25 +42,6 @@ export interface BmzNormalization {
   /** Statistics to denormalize the output with; default: the input's (N2V, where outputs are inputs). */
   targetMeans?: number[];
   targetStds?: number[];
-}
-
-/**
- * Receptive-field radius of the UNet in input pixels: two 3×3 convolutions per level and one pixel per pooling
- * and per upsampling, each scaled by 2**level (8·2^depth − 6); N2V2's max-blur-pool adds a pixel per level.
- */
-export function receptiveRadius(a: Pick<UNetArchitecture, 'depth' | 'n2v2'>): number {
-  const scale = 2 ** a.depth;
-  return 8 * scale - 6 + (a.n2v2 ? scale - 1 : 0);
-}
-
-/**
- * The output halo: the receptive radius rounded up to a multiple of 2**(depth−1), so that tiles of a valid size
- * cropped by the halo on both sides advance by multiples of 2**depth and keep the pooling grid (then tiled and
- * whole-image predictions agree exactly).
- */
-export function unetHalo(a: Pick<UNetArchitecture, 'depth' | 'n2v2'>): number {
-  const unit = 2 ** Math.max(0, a.depth - 1);
-  return Math.ceil(receptiveRadius(a) / unit) * unit;
 }
 
 /** Smallest multiple of 2**depth that leaves at least one pixel once the halo is cropped from both sides. */

@@ -8,8 +8,8 @@ import { extname, join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { type BmzModelFacts, createBmzPredictor, type ImportedBmz } from '../bmz/index.js';
 import { importBmzFile } from '../bmz/node.js';
-import { receptiveFieldHalo } from '../careamist.js';
 import { type Runtime, runSession } from '../engine/index.js';
+import { unetHalo } from '../models/index.js';
 import { CAREamist, nodeRuntime, toPredictionNormalization } from '../node.js';
 import type { ModelFacts, Normalization, PredictFn } from '../prediction/index.js';
 import { CliError, UsageError } from './errors.js';
@@ -158,7 +158,7 @@ export function onnxFacts(
     inChannels,
     outChannels: staticDim(output[1]) ?? inChannels,
     is3D: dims.length === 5,
-    receptiveFieldHalo: receptiveFieldHalo(depth),
+    receptiveFieldHalo: unetHalo({ depth, n2v2: false }),
     weights,
     opset: Number(model.opsetImport?.find((o) => !o.domain)?.version ?? 0),
   };

@@ -14,4 +14,12 @@ export { lossFor, mae, maskedMse, mse } from './losses.js';
 export type { OptimizerName, OptimizerParameters, OptimizerSpec } from './optimizers.js';
 export { optimizerSlots, optimizerUpdate } from './optimizers.js';
 export type { UNetArchitecture } from './unet.js';
-export { buildUNet, DEFAULT_UNET, ModelError, sizeMultiple, validateArchitecture } from './unet.js';
+export {
+  buildUNet,
+  DEFAULT_UNET,
+  ModelError,
+  receptiveRadius,
+  sizeMultiple,
+  unetHalo,
+  validateArchitecture,
+} from './unet.js';

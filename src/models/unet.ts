@@ -83,6 +83,25 @@ const FINAL_ACTIVATIONS: Record<string, (x: Tensor) => Tensor> = {
   ReLU: relu,
 };
 
+/**
+ * Receptive-field radius of the UNet in input pixels: two 3×3 convolutions per level and one pixel per pooling
+ * and per upsampling, each scaled by 2**level (8·2^depth − 6); N2V2's max-blur-pool adds a pixel per level.
+ */
+export function receptiveRadius(a: Pick<UNetArchitecture, 'depth' | 'n2v2'>): number {
+  const scale = 2 ** a.depth;
+  return 8 * scale - 6 + (a.n2v2 ? scale - 1 : 0);
+}
+
+/**
+ * The output halo: the receptive radius rounded up to a multiple of 2**(depth−1), so that tiles of a valid size
+ * cropped by the halo on both sides advance by multiples of 2**depth and keep the pooling grid (then tiled and
+ * whole-image predictions agree exactly).
+ */
+export function unetHalo(a: Pick<UNetArchitecture, 'depth' | 'n2v2'>): number {
+  const unit = 2 ** Math.max(0, a.depth - 1);
+  return Math.ceil(receptiveRadius(a) / unit) * unit;
+}
+
 /** Spatial size must be divisible by this for the UNet to run (each level halves it). */
 export const sizeMultiple = (a: UNetArchitecture) => 2 ** a.depth;
 

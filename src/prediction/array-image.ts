@@ -1,18 +1,9 @@
 import { CareamicsError } from '../errors.js';
+import { allocate, dtypeOf } from '../io/dtype.js';
+import { checkRegion, product, stridesOf } from '../io/ndarray.js';
 import type { DType, ImageSource, ImageWriter, NDArray, Region, TypedArray } from '../io/types.js';
-import { copyStrided, product, rangeOffsets, stridesOf } from './layout.js';
+import { copyStrided, rangeOffsets } from './layout.js';
 import type { AxesArray } from './types.js';
-
-const ARRAY_OF_DTYPE = {
-  uint8: Uint8Array,
-  int8: Int8Array,
-  uint16: Uint16Array,
-  int16: Int16Array,
-  uint32: Uint32Array,
-  int32: Int32Array,
-  float32: Float32Array,
-  float64: Float64Array,
-} as const;
 
 const INTEGER_RANGE: Partial<Record<DType, [number, number]>> = {
   uint8: [0, 255],
@@ -22,16 +13,6 @@ const INTEGER_RANGE: Partial<Record<DType, [number, number]>> = {
   uint32: [0, 4294967295],
   int32: [-2147483648, 2147483647],
 };
-
-export function allocate(dtype: DType, length: number): TypedArray {
-  return new ARRAY_OF_DTYPE[dtype](length);
-}
-
-export function dtypeOf(data: TypedArray): DType {
-  const found = (Object.keys(ARRAY_OF_DTYPE) as DType[]).find((d) => data instanceof ARRAY_OF_DTYPE[d]);
-  if (found === undefined) throw new TypeError('not a supported typed array');
-  return found;
-}
 
 /** Converts float32 values to `dtype`; integers are rounded to nearest and clipped to the type's range. */
 export function castFloat32(data: Float32Array, dtype: DType): TypedArray {
@@ -45,21 +26,6 @@ export function castFloat32(data: Float32Array, dtype: DType): TypedArray {
   const [lo, hi] = range;
   for (let i = 0; i < data.length; i++) out[i] = Math.min(hi, Math.max(lo, Math.round(data[i]!)));
   return out;
-}
-
-function checkRegion(region: Region, shape: readonly number[], name: string): void {
-  const fits =
-    region.start.length === shape.length &&
-    region.stop.length === shape.length &&
-    shape.every(
-      (size, i) => 0 <= region.start[i]! && region.start[i]! <= region.stop[i]! && region.stop[i]! <= size,
-    );
-  if (!fits) {
-    throw new CareamicsError(
-      'RegionOutOfBounds',
-      `${name}: region [${region.start}]..[${region.stop}] outside shape [${shape.join(', ')}]`,
-    );
-  }
 }
 
 /** An `ImageSource` over an array in memory, so `predict` and `predictToWriter` share one code path. */

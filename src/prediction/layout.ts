@@ -1,21 +1,6 @@
 import { CareamicsError } from '../errors.js';
 import type { ModelFacts } from './types.js';
 
-export function product(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
-
-/** C-order strides in elements. */
-export function stridesOf(shape: readonly number[]): number[] {
-  const strides = new Array<number>(shape.length);
-  let stride = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    strides[i] = stride;
-    stride *= shape[i]!;
-  }
-  return strides;
-}
-
 /**
  * For every index `i` of a box (one offset list per axis, same lengths on both sides), copies
  * `src[Σ srcOffsets[a][i_a]]` to `dst[Σ dstOffsets[a][i_a]]`. Offsets carry strides, crops, transposes and

@@ -1,4 +1,4 @@
-import { product } from './layout.js';
+import { product } from '../io/ndarray.js';
 import { DEFAULT_TILE_OVERLAP, planAxisTiles, roundUpToMultiple } from './tiling.js';
 import type { ModelFacts } from './types.js';
 

@@ -1,15 +1,8 @@
 import { CareamicsError } from '../errors.js';
+import { product, stridesOf } from '../io/ndarray.js';
 import type { ImageSource, ImageWriter, NDArray, Region } from '../io/types.js';
 import { castFloat32 } from './array-image.js';
-import {
-  copyStrided,
-  type ImageLayout,
-  outputLayout,
-  product,
-  rangeOffsets,
-  resolveLayout,
-  stridesOf,
-} from './layout.js';
+import { copyStrided, type ImageLayout, outputLayout, rangeOffsets, resolveLayout } from './layout.js';
 import { chooseTileSize, resolveMemoryBudget, resolveOverlap } from './memory.js';
 import { type AxisTile, countTiles, planTiles, reflectIndex, type TileGrid } from './tiling.js';
 import { withTTA } from './tta.js';

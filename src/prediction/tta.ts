@@ -1,4 +1,4 @@
-import { product } from './layout.js';
+import { product } from '../io/ndarray.js';
 import type { PredictFn } from './types.js';
 
 /** A rotation of YX by `rot` quarter turns (as `torch.rot90(x, rot, dims=(-2, -1))`), then a flip. */
