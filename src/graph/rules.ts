@@ -12,7 +12,6 @@ import {
   matmul,
   mul,
   pad,
-  reduceMean,
   reduceSum,
   reshape,
   slice,
