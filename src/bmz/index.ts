@@ -32,4 +32,5 @@ export {
 } from './rdf.js';
 export type { TrainingSummary } from './readme.js';
 export type { SpatialAxis, TensorSpec } from './tensors.js';
+export { centredTestCrop, normalizedPredict } from './testInput.js';
 export type { Tensor } from './types.js';

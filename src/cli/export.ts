@@ -1,7 +1,14 @@
 /** `careamics export WORKDIR -o model.zip`: a BioImage Model Zoo package (format 0.5, ONNX weights), tested before it is saved. */
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { exportToBmz, importBmz, minimumSize, type Tensor, testBmz } from '../bmz/index.js';
+import {
+  centredTestCrop,
+  exportToBmz,
+  importBmz,
+  minimumSize,
+  normalizedPredict,
+  testBmz,
+} from '../bmz/index.js';
 import { writeBmzFile } from '../bmz/node.js';
 import { Rng } from '../data/index.js';
 import { openImage } from '../io/node/index.js';
@@ -9,7 +16,7 @@ import type { UNetArchitecture } from '../models/index.js';
 import { nodeRuntime } from '../node.js';
 import type { Normalization } from '../prediction/index.js';
 import { CliError, UsageError } from './errors.js';
-import { type LoadedModel, loadModel, pathKind } from './models.js';
+import { loadModel, pathKind } from './models.js';
 import { axesOption, type CliContext, exists } from './shared.js';
 
 interface ExportOptions {
@@ -26,62 +33,9 @@ interface ExportOptions {
   force?: boolean;
 }
 
-const EPS = 1e-6;
-const CROP = { YX: 256, Z: 32 };
-
-/** `(x − mean) / (std + eps)` or its inverse, per channel of a (B, C, …) tensor, in place. */
-function affine(
-  data: Float32Array,
-  shape: readonly number[],
-  mean: number[],
-  std: number[],
-  inverse: boolean,
-) {
-  const channels = shape[1];
-  const plane = shape.slice(2).reduce((a, b) => a * b, 1);
-  for (let i = 0; i < data.length; i++) {
-    const c = Math.floor(i / plane) % channels;
-    const m = mean[mean.length === 1 ? 0 : c];
-    const s = std[std.length === 1 ? 0 : c] + EPS;
-    data[i] = inverse ? data[i] * s + m : (data[i] - m) / s;
-  }
-}
-
-/** The model on a whole raw (B, C, [Z,] Y, X) tensor, normalization around it: what the package's test reruns. */
-function wholeImagePredict(model: LoadedModel, n: Normalization) {
-  return async (t: Tensor): Promise<Tensor> => {
-    const x = Float32Array.from(t.data);
-    affine(x, t.shape, n.mean, n.std, false);
-    const y = await model.predictFn(x, [...t.shape]);
-    affine(y.data, y.shape, n.targetMean ?? n.mean, n.targetStd ?? n.std, true);
-    return y;
-  };
-}
-
-/** A centred crop of `image` that the package can use as its test input: one sample, a few hundred pixels. */
+/** A centred crop of the image at `path`, the package's test input. */
 async function testImage(path: string, axes: string | undefined, a: UNetArchitecture) {
-  const source = await openImage(path, axes === undefined ? {} : { axes });
-  const step = 2 ** a.depth;
-  const min = minimumSize(a);
-  const start: number[] = [];
-  const stop: number[] = [];
-  const shape: number[] = [];
-  let axesKept = '';
-  [...source.axes].forEach((letter, i) => {
-    const size = source.shape[i];
-    const spatial = letter === 'Y' || letter === 'X' || (letter === 'Z' && a.conv_dims === 3);
-    const crop = Math.max(min, letter === 'Z' ? CROP.Z : CROP.YX);
-    // Spatial axes: a centred crop in multiples of 2**depth; C: every channel; S, T (and Z of 2D models): the middle.
-    const length = spatial ? Math.min(Math.floor(size / step) * step, crop) : letter === 'C' ? size : 1;
-    start.push(Math.floor((size - length) / 2));
-    stop.push(start[i] + length);
-    if (spatial || letter === 'C') {
-      shape.push(length);
-      axesKept += letter;
-    }
-  });
-  const region = await source.read({ start, stop });
-  return { data: Float32Array.from(region.data), shape, axes: axesKept };
+  return centredTestCrop(await openImage(path, axes === undefined ? {} : { axes }), a);
 }
 
 /** Gaussian noise with the training statistics, for when no test image is given. */
@@ -160,7 +114,7 @@ export function exportCommand(ctx: CliContext): Command {
             o.input === undefined
               ? syntheticImage(architecture, n)
               : await testImage(o.input, o.axes ?? config.data_config.axes, architecture),
-          predict: wholeImagePredict(model, n),
+          predict: normalizedPredict(model.predictFn, n),
           trainingSummary: {
             epochs: losses.train_epoch.length,
             ...(losses.train_epoch.length > 0 && { final_train_loss: losses.train_epoch.at(-1)! }),
