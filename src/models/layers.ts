@@ -12,6 +12,7 @@ import {
   constant,
   conv,
   div,
+  GraphError,
   input,
   mul,
   reduceMean,
@@ -83,7 +84,7 @@ export class FlatLayout {
 
   get(name: string): Entry {
     const entry = this.byName.get(name);
-    if (!entry) throw new Error(`no tensor named ${name} in the layout`);
+    if (!entry) throw new GraphError(`no tensor named ${name} in the layout`, 'FlatLayout');
     return entry;
   }
 

@@ -1,5 +1,6 @@
 /** Training losses, as CAREamics computes them (`careamics/losses/`). */
 import { abs, div, mul, reduceMean, reduceSum, sub, type Tensor } from '../graph/index.js';
+import { ModelError } from './unet.js';
 
 export type LossName = 'n2v' | 'mse' | 'mae';
 
@@ -26,7 +27,7 @@ export function mae(prediction: Tensor, target: Tensor): Tensor {
 /** The loss graph for `name`; `mask` is required for (and only used by) `n2v`. */
 export function lossFor(name: LossName, prediction: Tensor, target: Tensor, mask?: Tensor): Tensor {
   if (name === 'n2v') {
-    if (!mask) throw new Error('the n2v loss needs a mask');
+    if (!mask) throw new ModelError('the n2v loss needs a mask', 'loss');
     return maskedMse(prediction, target, mask);
   }
   return name === 'mse' ? mse(prediction, target) : mae(prediction, target);
