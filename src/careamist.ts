@@ -3,7 +3,13 @@
  * with tiling, export ONNX — mirroring CAREamics' `CAREamist`. Browser-safe: the runtime and the run store are
  * injected (`careamics-js/node` supplies onnxruntime-node, a work folder and file paths).
  */
-import { type Configuration, loadConfigYaml, parseConfiguration, resolveOptimizer } from './config/index.js';
+import {
+  type Configuration,
+  loadConfigYaml,
+  parseConfiguration,
+  resolveOptimizer,
+  resolveTrainerParams,
+} from './config/index.js';
 import type { NormalizationStats } from './data/index.js';
 import { createModel, decodeSafetensors, type Model, type Runtime } from './engine/index.js';
 import { CareamicsError } from './errors.js';
@@ -159,11 +165,17 @@ export class CAREamist {
     if (!this.model) {
       const a = this.config.algorithm_config;
       const optimizer = resolveOptimizer(a.optimizer);
+      const trainer = resolveTrainerParams(this.config.training_config);
+      const gradientClip =
+        trainer.gradient_clip_val !== null && trainer.gradient_clip_val > 0
+          ? { value: trainer.gradient_clip_val, algorithm: trainer.gradient_clip_algorithm }
+          : undefined;
       const spec: OptimizerSpec =
         optimizer.name === 'SGD'
           ? {
               name: 'SGD',
               parameters: { momentum: optimizer.momentum, weight_decay: optimizer.weight_decay },
+              gradientClip,
             }
           : {
               name: optimizer.name,
@@ -172,6 +184,7 @@ export class CAREamist {
                 eps: optimizer.eps,
                 weight_decay: optimizer.weight_decay,
               },
+              gradientClip,
             };
       this.model = await createModel(this.options.runtime, {
         architecture: a.model,

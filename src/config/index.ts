@@ -93,6 +93,7 @@ export {
   resolveOptimizer,
 } from './optimizer.js';
 export {
+  checkTrainerParamsImplemented,
   defaultTrainingConfig,
   LOGGERS,
   type ResolvedCheckpointParams,

@@ -8,7 +8,7 @@ import { show } from './errors.js';
  */
 
 export const OPTIMIZERS = ['Adam', 'SGD', 'Adamax', 'AdamW'] as const;
-export const LR_SCHEDULERS = ['ReduceLROnPlateau', 'StepLR'] as const;
+export const LR_SCHEDULERS = ['ReduceLROnPlateau', 'StepLR', 'CosineAnnealingLR'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 export type LrSchedulerName = (typeof LR_SCHEDULERS)[number];
 
@@ -65,6 +65,7 @@ const SCHEDULER_PARAMS: Record<LrSchedulerName, Record<string, Kind>> = {
     verbose: 'any',
   },
   StepLR: { step_size: 'number', gamma: 'number', last_epoch: 'number', verbose: 'any' },
+  CosineAnnealingLR: { T_max: 'number', eta_min: 'number', last_epoch: 'number', verbose: 'any' },
 };
 
 function kindMismatch(kind: Kind, v: unknown): string | undefined {
@@ -135,6 +136,13 @@ export const LrSchedulerConfigSchema = z
         path: ['parameters', 'step_size'],
         message: 'StepLR requires `step_size`',
       });
+    const tMax = s.parameters['T_max'];
+    if (s.name === 'CosineAnnealingLR' && typeof tMax === 'number' && !(Number.isInteger(tMax) && tMax > 0))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['parameters', 'T_max'],
+        message: `T_max must be a positive whole number of epochs, got ${show(tMax)}`,
+      });
   });
 
 export type OptimizerConfig = z.infer<typeof OptimizerConfigSchema>;
@@ -174,7 +182,13 @@ export type ResolvedLrScheduler =
       min_lr: number;
       eps: number;
     }
-  | { name: 'StepLR'; step_size: number; gamma: number };
+  | { name: 'StepLR'; step_size: number; gamma: number }
+  /**
+   * PyTorch's cosine annealing over `T_max` epochs, stepped per epoch. careamics-js extension: with `T_max` null
+   * (left out) the learning rate follows the cosine step by step over the whole run, to whichever of
+   * max_epochs, max_steps or max_time ends it first — the schedule for a fixed time budget.
+   */
+  | { name: 'CosineAnnealingLR'; T_max: number | null; eta_min: number };
 
 /** The optimizer's hyperparameters with PyTorch's defaults where `parameters` leaves them out. */
 export function resolveOptimizer(opt: OptimizerConfig): ResolvedOptimizer {
@@ -205,6 +219,8 @@ export function resolveOptimizer(opt: OptimizerConfig): ResolvedOptimizer {
 export function resolveLrScheduler(s: LrSchedulerConfig): ResolvedLrScheduler {
   const p = s.parameters as Record<string, never>;
   if (s.name === 'StepLR') return { name: 'StepLR', step_size: p.step_size, gamma: p.gamma ?? 0.1 };
+  if (s.name === 'CosineAnnealingLR')
+    return { name: 'CosineAnnealingLR', T_max: p.T_max ?? null, eta_min: p.eta_min ?? 0 };
   return {
     name: 'ReduceLROnPlateau',
     mode: p.mode ?? 'min',

@@ -208,6 +208,9 @@ export interface ResolvedTrainerParams {
   max_epochs: number;
   /** -1: no limit. */
   max_steps: number;
+  /** Early stopping cannot end the run before these (Lightning: min_epochs, min_steps; 0 when unset). */
+  min_epochs: number;
+  min_steps: number;
   /** Batches per epoch: an integer count, or a fraction in (0, 1); null: every batch. */
   limit_train_batches: number | null;
   limit_val_batches: number | null;
@@ -218,6 +221,44 @@ export interface ResolvedTrainerParams {
   enable_progress_bar: boolean;
   /** Lightning's `max_time` ("DD:HH:MM:SS" or {days, hours, minutes, seconds}) in seconds; null: no limit. */
   max_time_seconds: number | null;
+}
+
+/**
+ * Lightning Trainer arguments that would change what training does and that careamics-js does not implement,
+ * each with the value that means "off". Training refuses a config that sets one (loading it still works, so a
+ * CAREamics model trained with them predicts); hardware arguments (accelerator, devices, precision, …) are
+ * ignored, since careamics-js picks its own runtime.
+ */
+const UNIMPLEMENTED_TRAINER_PARAMS: Record<string, { off: (v: unknown) => boolean; instead: string }> = {
+  accumulate_grad_batches: {
+    off: (v) => v === null || v === 1,
+    instead: 'a larger batch_size gives the gradient of the accumulated batches',
+  },
+  val_check_interval: {
+    off: (v) => v === null || v === 1 || v === 1.0,
+    instead: 'use check_val_every_n_epoch',
+  },
+  overfit_batches: { off: (v) => v === null || v === 0, instead: 'use limit_train_batches' },
+  fast_dev_run: { off: (v) => v === null || v === false || v === 0, instead: 'use max_steps' },
+};
+
+/** Throws a ConfigError naming each trainer argument careamics-js would otherwise ignore. */
+export function checkTrainerParamsImplemented(t: TrainingConfig): void {
+  const issues = Object.entries(t.trainer_params)
+    .filter(
+      ([key, value]) => key in UNIMPLEMENTED_TRAINER_PARAMS && !UNIMPLEMENTED_TRAINER_PARAMS[key].off(value),
+    )
+    .map(([key, value]) => ({
+      path: `training_config.trainer_params.${key}`,
+      message: `careamics-js does not implement ${key} (got ${show(value)}); remove it: ${UNIMPLEMENTED_TRAINER_PARAMS[key].instead}`,
+    }));
+  const algorithm = t.trainer_params['gradient_clip_algorithm'];
+  if (algorithm !== undefined && algorithm !== null && algorithm !== 'norm' && algorithm !== 'value')
+    issues.push({
+      path: 'training_config.trainer_params.gradient_clip_algorithm',
+      message: `expected "norm" or "value", got ${show(algorithm)}`,
+    });
+  if (issues.length > 0) throw new ConfigError(issues);
 }
 
 /** Seconds in a Lightning `max_time` value. */
@@ -246,6 +287,8 @@ export function resolveTrainerParams(t: TrainingConfig): ResolvedTrainerParams {
   return {
     max_epochs: p.max_epochs ?? (maxSteps === -1 ? 1000 : -1),
     max_steps: maxSteps,
+    min_epochs: p.min_epochs ?? 0,
+    min_steps: p.min_steps ?? 0,
     limit_train_batches: p.limit_train_batches ?? null,
     limit_val_batches: p.limit_val_batches ?? null,
     check_val_every_n_epoch: p.check_val_every_n_epoch ?? 1,

@@ -3,7 +3,7 @@
  * (`torch.optim.Adam`, `AdamW`, `Adamax`, `SGD`). The learning rate and the step number are graph inputs, so a
  * scheduler changes them without recompiling.
  */
-import { abs, add, div, maximum, mul, pow, sqrt, sub, type Tensor } from '../graph/index.js';
+import { abs, add, div, maximum, mul, neg, pow, reduceSum, sqrt, sub, type Tensor } from '../graph/index.js';
 
 export type OptimizerName = 'Adam' | 'AdamW' | 'Adamax' | 'SGD';
 
@@ -14,9 +14,27 @@ export interface OptimizerParameters {
   momentum?: number;
 }
 
+/** Lightning's `gradient_clip_val` / `gradient_clip_algorithm`, applied to the gradient before the update. */
+export interface GradientClip {
+  value: number;
+  algorithm: 'norm' | 'value';
+}
+
 export interface OptimizerSpec {
   name: OptimizerName;
   parameters?: OptimizerParameters;
+  gradientClip?: GradientClip;
+}
+
+/**
+ * `torch.nn.utils.clip_grad_norm_` (scale by min(1, c / (‖g‖₂ + 1e-6)) over all parameters at once, as Lightning
+ * does) or `clip_grad_value_` (clamp to [−c, c]).
+ */
+export function clipGradients(grads: Tensor, clip: GradientClip): Tensor {
+  const c = clip.value;
+  if (clip.algorithm === 'value') return maximum(neg(maximum(neg(grads), -c)), -c);
+  const norm = add(sqrt(reduceSum(mul(grads, grads), [0], false)), 1e-6);
+  return mul(grads, div(c, maximum(norm, c)));
 }
 
 /** Per-parameter state vectors each optimizer keeps (PyTorch's names). */
@@ -37,12 +55,13 @@ export interface OptimizerUpdate {
 export function optimizerUpdate(
   spec: OptimizerSpec,
   params: Tensor,
-  grads: Tensor,
+  rawGrads: Tensor,
   slots: readonly Tensor[],
   lr: Tensor,
   step: Tensor,
 ): OptimizerUpdate {
   const p = spec.parameters ?? {};
+  const grads = spec.gradientClip ? clipGradients(rawGrads, spec.gradientClip) : rawGrads;
   if (spec.name === 'SGD') {
     const weightDecay = p.weight_decay ?? 0;
     const g = weightDecay ? add(grads, mul(params, weightDecay)) : grads;

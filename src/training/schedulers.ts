@@ -12,13 +12,16 @@ export interface SchedulerState {
   epochs: number;
 }
 
-/** `torch.optim.lr_scheduler.ReduceLROnPlateau` and `StepLR`, stepped once per epoch. */
+/**
+ * `torch.optim.lr_scheduler.ReduceLROnPlateau`, `StepLR` and `CosineAnnealingLR`, stepped once per epoch; a
+ * cosine without `T_max` instead follows the run's progress step by step (`followsRunProgress`).
+ */
 export class LrScheduler {
   state: SchedulerState;
 
   constructor(
     private readonly spec: ResolvedLrScheduler,
-    initialLr: number,
+    private readonly initialLr: number,
   ) {
     this.state = { lr: initialLr, best: null, badEpochs: 0, cooldown: 0, epochs: 0 };
   }
@@ -27,15 +30,35 @@ export class LrScheduler {
     return this.state.lr;
   }
 
-  /** Called at the end of an epoch with the monitored value (ignored by StepLR). */
-  step(metric: number): number {
+  /** True when the trainer must call `atProgress` before every step. */
+  get followsRunProgress(): boolean {
+    return this.spec.name === 'CosineAnnealingLR' && this.spec.T_max === null;
+  }
+
+  /** Sets the learning rate of a run that is `progress` (0 at the start, 1 at its end) of the way through. */
+  atProgress(progress: number): number {
+    this.state.lr = this.cosine(Math.min(1, Math.max(0, progress)));
+    return this.state.lr;
+  }
+
+  /**
+   * Called at the end of an epoch with the monitored value (used by ReduceLROnPlateau only, which skips epochs
+   * without one, as Lightning does when validation did not run).
+   */
+  step(metric: number | null): number {
     const s = this.state;
     s.epochs++;
     if (this.spec.name === 'StepLR') {
       if (s.epochs % this.spec.step_size === 0) s.lr *= this.spec.gamma;
       return s.lr;
     }
+    if (this.spec.name === 'CosineAnnealingLR') {
+      // PyTorch's closed form: past T_max the cosine rises again, as it does there.
+      if (this.spec.T_max !== null) s.lr = this.cosine(s.epochs / this.spec.T_max);
+      return s.lr;
+    }
     const p = this.spec;
+    if (metric === null) return s.lr;
     if (s.best === null || this.improves(metric, s.best)) {
       s.best = metric;
       s.badEpochs = 0;
@@ -53,6 +76,12 @@ export class LrScheduler {
       s.badEpochs = 0;
     }
     return s.lr;
+  }
+
+  /** η_min + (η_0 − η_min)(1 + cos πt)/2. */
+  private cosine(t: number): number {
+    const etaMin = this.spec.name === 'CosineAnnealingLR' ? this.spec.eta_min : 0;
+    return etaMin + ((this.initialLr - etaMin) * (1 + Math.cos(Math.PI * t))) / 2;
   }
 
   private improves(value: number, best: number): boolean {

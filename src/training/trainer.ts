@@ -4,6 +4,7 @@
  */
 import {
   type Configuration,
+  checkTrainerParamsImplemented,
   resolveCheckpointParams,
   resolveEarlyStoppingParams,
   resolveLrScheduler,
@@ -85,6 +86,7 @@ export class Trainer {
 
   async fit(data: TrainingData, options: FitOptions = {}): Promise<TrainerState> {
     const { signal } = options;
+    checkTrainerParamsImplemented(this.config.training_config);
     const trainer = resolveTrainerParams(this.config.training_config);
     const resumed = options.resume ? await this.restore() : undefined;
     const seed = resumed?.seed ?? this.config.data_config.seed ?? Math.floor(Math.random() * 2 ** 31);
@@ -129,14 +131,23 @@ export class Trainer {
       (performance.now() - fitStarted) / 1000 >= trainer.max_time_seconds;
     const outOfSteps = () => trainer.max_steps >= 0 && state.globalStep >= trainer.max_steps;
     const outOfEpochs = () => trainer.max_epochs >= 0 && state.epoch >= trainer.max_epochs;
+    /** How far the run is towards whichever limit ends it first (0–1), for schedules that follow it. */
+    const progress = (stepInEpoch: number, stepsPerEpoch: number) =>
+      Math.max(
+        trainer.max_steps > 0 ? state.globalStep / trainer.max_steps : 0,
+        trainer.max_epochs > 0 ? (state.epoch + stepInEpoch / stepsPerEpoch) / trainer.max_epochs : 0,
+        trainer.max_time_seconds ? (performance.now() - fitStarted) / 1000 / trainer.max_time_seconds : 0,
+      );
     while (!outOfEpochs() && !outOfSteps() && !outOfTime()) {
-      if (earlyStopping?.state.stopped) break;
+      const pastMinimum = state.epoch >= trainer.min_epochs && state.globalStep >= trainer.min_steps;
+      if (earlyStopping?.state.stopped && pastMinimum) break;
       const started = performance.now();
       const batches = chunk(set.epochSpecs(rng), batchSize, trainer.limit_train_batches);
       let lossSum = 0;
       let steps = 0;
       for (const specs of batches) {
         throwIfAborted(signal);
+        if (scheduler.followsRunProgress) scheduler.atProgress(progress(steps, batches.length));
         const loss = await this.model.trainStep(set.trainingBatch(specs, rng), scheduler.lr);
         lossSum += loss;
         steps++;
@@ -151,9 +162,14 @@ export class Trainer {
         // Like Lightning, step and time limits end the epoch early; it is still validated and saved.
         if (outOfSteps() || outOfTime()) break;
       }
-      const valLoss = await this.validate(set, state.seed, signal);
+      // Like Lightning, validation runs every check_val_every_n_epoch epochs; plateau and early stopping are
+      // checked only when it did (or on the training loss when there is no validation set).
+      const validates = (state.epoch + 1) % trainer.check_val_every_n_epoch === 0;
+      const valLoss = validates
+        ? await this.validate(set, state.seed, trainer.limit_val_batches, signal)
+        : null;
       const trainLoss = lossSum / steps;
-      const monitored = valLoss ?? trainLoss;
+      const monitored = valLoss ?? (set.valSpecs.length === 0 ? trainLoss : null);
       const record: EpochRecord = {
         epoch: state.epoch,
         step: state.globalStep,
@@ -163,7 +179,7 @@ export class Trainer {
         seconds: (performance.now() - started) / 1000,
       };
       scheduler.step(monitored);
-      earlyStopping?.check(monitored);
+      if (monitored !== null) earlyStopping?.check(monitored);
       state.epoch++;
       state.history.push(record);
       state.rng = rng.getState();
@@ -179,16 +195,24 @@ export class Trainer {
   }
 
   /** Mean loss over the validation patches, batch norm in inference mode; masks are the same every epoch. */
-  private async validate(set: TrainingSet, seed: number, signal?: AbortSignal): Promise<number | null> {
-    if (set.valSpecs.length === 0) return null;
+  private async validate(
+    set: TrainingSet,
+    seed: number,
+    limit: number | null,
+    signal?: AbortSignal,
+  ): Promise<number | null> {
+    const batches = limit === 0 ? [] : chunk(set.valSpecs, this.config.data_config.batch_size, limit, true);
+    if (batches.length === 0) return null;
     const rng = new Rng(seed + 2);
     let total = 0;
-    for (const specs of chunk(set.valSpecs, this.config.data_config.batch_size, null, true)) {
+    let count = 0;
+    for (const specs of batches) {
       throwIfAborted(signal);
       const { loss } = await this.model.evaluate(set.validationBatch(specs, rng));
       total += loss * specs.length;
+      count += specs.length;
     }
-    return total / set.valSpecs.length;
+    return total / count;
   }
 
   private async saveCheckpoints(
