@@ -125,7 +125,9 @@ export class Trainer {
 
     const batchSize = this.config.data_config.batch_size;
     const checkpoints = resolveCheckpointParams(this.config.training_config);
-    const fitStarted = performance.now();
+    // Like Lightning's Timer, a resumed run counts the time already trained towards max_time.
+    const trainedSeconds = state.history.reduce((total, r) => total + r.seconds, 0);
+    const fitStarted = performance.now() - trainedSeconds * 1000;
     const outOfTime = () =>
       trainer.max_time_seconds !== null &&
       (performance.now() - fitStarted) / 1000 >= trainer.max_time_seconds;

@@ -6,21 +6,26 @@ import { describe, expect, it } from 'vitest';
 import { createN2VConfig } from '../../src/config/index.js';
 import type { Model } from '../../src/engine/index.js';
 import { isCareamicsError } from '../../src/errors.js';
-import { Trainer } from '../../src/training/index.js';
+import { MemoryStore, Trainer } from '../../src/training/index.js';
 import { source } from './synthetic.js';
 
-function stubModel() {
+function stubModel(stepMilliseconds = 0) {
   const calls = { train: 0, evaluate: 0 };
   const model = {
     learningRate: 1e-3,
     trainStep: async () => {
       calls.train++;
+      const until = performance.now() + stepMilliseconds;
+      while (performance.now() < until);
       return 1;
     },
     evaluate: async () => {
       calls.evaluate++;
       return { loss: 1 };
     },
+    // A checkpoint of the stub is its metadata alone.
+    saveState: (metadata: Record<string, string>) => new TextEncoder().encode(JSON.stringify(metadata)),
+    loadState: (bytes: Uint8Array) => JSON.parse(new TextDecoder().decode(bytes)),
   } as unknown as Model;
   return { model, calls };
 }
@@ -74,12 +79,30 @@ describe('Trainer honours Lightning trainer arguments', () => {
     expect(await run({ min_epochs: 4 })).toBe(4);
   });
 
+  it('counts the time a resumed run already trained towards max_time, as Lightning does', async () => {
+    const store = new MemoryStore();
+    const first = stubModel(20);
+    await new Trainer(config({}, { numEpochs: 3 }), first.model, store).fit({ trainSource: [image] });
+    const again = stubModel(20);
+    const state = await new Trainer(
+      config({ max_time: { seconds: 0.1 } }, { numEpochs: 10 }),
+      again.model,
+      store,
+    ).fit({ trainSource: [image] }, { resume: true });
+    expect(first.calls.train).toBeGreaterThanOrEqual(6); // three epochs of ≥ 2 steps of 20 ms: > 0.1 s
+    expect(state.epoch).toBe(3);
+    expect(again.calls.train).toBe(0);
+  });
+
   it('refuses, naming the field, the arguments that would change training and are not implemented', async () => {
     for (const [params, pattern] of [
       [{ accumulate_grad_batches: 4 }, /trainer_params\.accumulate_grad_batches.*does not implement/],
       [{ val_check_interval: 0.5 }, /trainer_params\.val_check_interval.*check_val_every_n_epoch/],
       [{ overfit_batches: 2 }, /trainer_params\.overfit_batches/],
-      [{ gradient_clip_val: 1, gradient_clip_algorithm: 'max' }, /gradient_clip_algorithm.*"norm" or "value"/],
+      [
+        { gradient_clip_val: 1, gradient_clip_algorithm: 'max' },
+        /gradient_clip_algorithm.*"norm" or "value"/,
+      ],
     ] as const) {
       const { model, calls } = stubModel();
       const error = await new Trainer(config(params), model).fit({ trainSource: [image] }).catch((e) => e);
@@ -89,7 +112,10 @@ describe('Trainer honours Lightning trainer arguments', () => {
     }
     // The "off" values of the same arguments are fine.
     const { model } = stubModel();
-    await new Trainer(config({ accumulate_grad_batches: 1, val_check_interval: 1.0 }, { numEpochs: 1 }), model).fit({
+    await new Trainer(
+      config({ accumulate_grad_batches: 1, val_check_interval: 1.0 }, { numEpochs: 1 }),
+      model,
+    ).fit({
       trainSource: [image],
     });
   });
