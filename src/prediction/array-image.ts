@@ -28,7 +28,11 @@ export function castFloat32(data: Float32Array, dtype: DType): TypedArray {
   return out;
 }
 
-/** An `ImageSource` over an array in memory, so `predict` and `predictToWriter` share one code path. */
+/**
+ * An `ImageSource` over an array in memory, so `predict` and `predictToWriter` share one code path. Not io's
+ * `ArraySource`: prediction takes any axis order (a writer may want `XY…` or `YTX`), which io's CAREamics axes
+ * validation rightly refuses for files.
+ */
 export function arraySource(array: AxesArray, name = '<memory>'): ImageSource {
   if (array.data.length !== product(array.shape) || array.axes.length !== array.shape.length) {
     throw new CareamicsError(
