@@ -12,13 +12,23 @@ import {
   createN2VConfig,
   createStructN2VConfig,
   DEFAULT_NUM_EPOCHS,
+  LR_SCHEDULERS,
+  type LrSchedulerName,
   STRUCT_MASK_AXES,
   type StructMaskAxes,
   saveConfigYaml,
 } from '../config/index.js';
 import { writeFileAtomic } from '../io/node/atomic.js';
 import { CliError, configErrorLine, UsageError } from './errors.js';
-import { axesOption, type CliContext, collect, exists, nonNegativeInt, positiveInt } from './shared.js';
+import {
+  axesOption,
+  type CliContext,
+  collect,
+  exists,
+  nonNegativeInt,
+  positiveInt,
+  positiveNumber,
+} from './shared.js';
 
 export const CLI_ALGORITHMS = ['n2v', 'n2v2', 'structn2v', 'care', 'n2n'] as const;
 type CliAlgorithm = (typeof CLI_ALGORITHMS)[number];
@@ -33,6 +43,12 @@ interface ConfigOptions {
   structSpan?: number;
   nChannels?: number;
   nChannelsOut?: number;
+  targetAxes?: string;
+  learningRate?: number;
+  lrScheduler?: LrSchedulerName;
+  maxTime?: string;
+  maskedPixelPercentage?: number;
+  roiSize?: number;
   augmentations: boolean;
   experimentName?: string;
   dataType: 'tiff' | 'array' | 'zarr';
@@ -64,8 +80,19 @@ export function buildConfig(algorithm: CliAlgorithm, o: ConfigOptions): Configur
   ) {
     throw new UsageError('--struct-span needs --struct-axis');
   }
-  if (!supervised && o.nChannelsOut !== undefined) {
-    throw new UsageError(`--n-channels-out applies to care and n2n, not ${algorithm}`);
+  for (const [flag, value] of [
+    ['--n-channels-out', o.nChannelsOut],
+    ['--target-axes', o.targetAxes],
+  ] as const) {
+    if (!supervised && value !== undefined)
+      throw new UsageError(`${flag} applies to care and n2n, not ${algorithm}`);
+  }
+  for (const [flag, value] of [
+    ['--masked-pixel-percentage', o.maskedPixelPercentage],
+    ['--roi-size', o.roiSize],
+  ] as const) {
+    if (supervised && value !== undefined)
+      throw new UsageError(`${flag} applies to n2v, n2v2 and structn2v, not ${algorithm}`);
   }
   const common: CommonConfigOptions = {
     experimentName: o.experimentName ?? algorithm,
@@ -78,9 +105,17 @@ export function buildConfig(algorithm: CliAlgorithm, o: ConfigOptions): Configur
     ...(!o.augmentations && { augmentations: [] }),
     ...(o.depth !== undefined && { modelParams: { depth: o.depth } }),
     ...(o.seed !== undefined && { seed: o.seed }),
+    ...(o.learningRate !== undefined && { optimizerParams: { lr: o.learningRate } }),
+    ...(o.lrScheduler !== undefined && { lrScheduler: o.lrScheduler }),
+    ...(o.maxTime !== undefined && { trainerParams: { max_time: o.maxTime } }),
   };
   if (supervised) {
-    const options = { ...common, nChannelsIn: o.nChannels, nChannelsOut: o.nChannelsOut };
+    const options = {
+      ...common,
+      nChannelsIn: o.nChannels,
+      nChannelsOut: o.nChannelsOut,
+      ...(o.targetAxes !== undefined && { targetAxes: o.targetAxes }),
+    };
     return algorithm === 'care' ? createCareConfig(options) : createN2NConfig(options);
   }
   const n2v = {
@@ -88,6 +123,8 @@ export function buildConfig(algorithm: CliAlgorithm, o: ConfigOptions): Configur
     nChannels: o.nChannels,
     useN2V2: algorithm === 'n2v2',
     structN2VSpan: o.structSpan,
+    ...(o.maskedPixelPercentage !== undefined && { maskedPixelPercentage: o.maskedPixelPercentage }),
+    ...(o.roiSize !== undefined && { roiSize: o.roiSize }),
   };
   if (algorithm === 'structn2v') {
     return createStructN2VConfig({ ...n2v, structN2VAxis: o.structAxis ?? 'horizontal' });
@@ -140,6 +177,29 @@ export function configCommand(ctx: CliContext): Command {
     .option('--struct-span <n>', 'structN2V mask span, odd 3-15 (default 5)', positiveInt)
     .option('--n-channels <n>', 'channels of the input (needed when axes have C)', positiveInt)
     .option('--n-channels-out <n>', 'channels of the target (care, n2n)', positiveInt)
+    .option(
+      '--target-axes <axes>',
+      'axes of the targets when they differ from --axes (care, n2n)',
+      axesOption,
+    )
+    .option(
+      '--masked-pixel-percentage <p>',
+      'N2V: percent of pixels masked per patch (default 0.2)',
+      positiveNumber,
+    )
+    .option(
+      '--roi-size <n>',
+      'N2V: side of the window replacement values come from, odd (default 11)',
+      positiveInt,
+    )
+    .option('--learning-rate <lr>', "the optimizer's learning rate (default: Adam's 1e-3)", positiveNumber)
+    .addOption(
+      new Option(
+        '--lr-scheduler <name>',
+        'ReduceLROnPlateau (default), StepLR, or CosineAnnealingLR (to the end of the run)',
+      ).choices(LR_SCHEDULERS),
+    )
+    .option('--max-time <DD:HH:MM:SS>', 'stop training after this wall-clock time (Lightning max_time)')
     .option('--no-augmentations', 'no flips or rotations during training')
     .option('--experiment-name <name>', 'names the run (default: the algorithm)')
     .addOption(

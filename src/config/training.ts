@@ -134,6 +134,15 @@ export const TrainingConfigSchema = z
   })
   .superRefine((t, ctx) => {
     checkKwargs(TRAINER_PARAMS, 'the Lightning Trainer', 'trainer_params', t.trainer_params, ctx);
+    try {
+      maxTimeSeconds(t.trainer_params['max_time']);
+    } catch (err) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['trainer_params', 'max_time'],
+        message: (err as ConfigError).issues[0]!.message,
+      });
+    }
     checkKwargs(CHECKPOINT_PARAMS, 'ModelCheckpoint', 'checkpoint_params', t.checkpoint_params, ctx);
     if (t.early_stopping_params !== null) {
       checkKwargs(
@@ -277,8 +286,20 @@ export function maxTimeSeconds(value: unknown): number | null {
     const [days, hours, minutes, seconds] = parts;
     return ((days * 24 + hours) * 60 + minutes) * 60 + seconds;
   }
-  const d = value as { days?: number; hours?: number; minutes?: number; seconds?: number };
-  return (((d.days ?? 0) * 24 + (d.hours ?? 0)) * 60 + (d.minutes ?? 0)) * 60 + (d.seconds ?? 0);
+  const units: Record<string, number> = { days: 86400, hours: 3600, minutes: 60, seconds: 1 };
+  const entries = typeof value === 'object' && !Array.isArray(value) ? Object.entries(value) : undefined;
+  const valid = entries?.every(
+    ([key, v]) => key in units && typeof v === 'number' && Number.isFinite(v) && v >= 0,
+  );
+  if (!entries || !valid) {
+    throw new ConfigError([
+      {
+        path: 'training_config.trainer_params.max_time',
+        message: `expected "DD:HH:MM:SS" or {days, hours, minutes, seconds} of non-negative numbers, got ${show(value)}`,
+      },
+    ]);
+  }
+  return entries.reduce((total, [key, v]) => total + (v as number) * units[key]!, 0);
 }
 
 export function resolveTrainerParams(t: TrainingConfig): ResolvedTrainerParams {

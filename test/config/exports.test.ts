@@ -33,6 +33,7 @@ it('exports a stable public API', () => {
       "TrainingConfigSchema",
       "UNetConfigSchema",
       "axesProblem",
+      "checkTrainerParamsImplemented",
       "configurationIssues",
       "configurationWarnings",
       "createCareConfig",
