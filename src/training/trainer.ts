@@ -165,13 +165,14 @@ export class Trainer {
         if (outOfSteps() || outOfTime()) break;
       }
       // Like Lightning, validation runs every check_val_every_n_epoch epochs; plateau and early stopping are
-      // checked only when it did (or on the training loss when there is no validation set).
-      const validates = (state.epoch + 1) % trainer.check_val_every_n_epoch === 0;
+      // checked only when it did (or on the training loss when there is no validation at all).
+      const validationOff = set.valSpecs.length === 0 || trainer.limit_val_batches === 0;
+      const validates = !validationOff && (state.epoch + 1) % trainer.check_val_every_n_epoch === 0;
       const valLoss = validates
         ? await this.validate(set, state.seed, trainer.limit_val_batches, signal)
         : null;
       const trainLoss = lossSum / steps;
-      const monitored = valLoss ?? (set.valSpecs.length === 0 ? trainLoss : null);
+      const monitored = valLoss ?? (validationOff ? trainLoss : null);
       const record: EpochRecord = {
         epoch: state.epoch,
         step: state.globalStep,
@@ -202,9 +203,8 @@ export class Trainer {
     seed: number,
     limit: number | null,
     signal?: AbortSignal,
-  ): Promise<number | null> {
-    const batches = limit === 0 ? [] : chunk(set.valSpecs, this.config.data_config.batch_size, limit, true);
-    if (batches.length === 0) return null;
+  ): Promise<number> {
+    const batches = chunk(set.valSpecs, this.config.data_config.batch_size, limit, true);
     const rng = new Rng(seed + 2);
     let total = 0;
     let count = 0;

@@ -59,13 +59,14 @@ describe('Trainer honours Lightning trainer arguments', () => {
     expect(calls.evaluate).toBe(3 * 2);
   });
 
-  it('limit_val_batches 0 turns validation off', async () => {
+  it('limit_val_batches 0 turns validation off, and ReduceLROnPlateau then follows the training loss', async () => {
     const { model, calls } = stubModel();
-    const state = await new Trainer(config({ limit_val_batches: 0 }, { numEpochs: 2 }), model).fit({
-      trainSource: [image],
-    });
-    expect(state.history.map((r) => r.val_loss)).toEqual([null, null]);
+    const c = config({ limit_val_batches: 0 }, { numEpochs: 3, lrSchedulerParams: { patience: 0 } });
+    const state = await new Trainer(c, model).fit({ trainSource: [image] });
+    expect(state.history.map((r) => r.val_loss)).toEqual([null, null, null]);
     expect(calls.evaluate).toBe(0);
+    // The stub's training loss never improves: with patience 0 the second epoch cuts the rate.
+    expect(state.history.map((r) => r.lr)).toEqual([1e-3, 1e-3, 1e-4]);
   });
 
   it('early stopping cannot end the run before min_epochs', async () => {
