@@ -244,7 +244,7 @@ const UNIMPLEMENTED_TRAINER_PARAMS: Record<string, { off: (v: unknown) => boolea
     instead: 'a larger batch_size gives the gradient of the accumulated batches',
   },
   val_check_interval: {
-    off: (v) => v === null || v === 1 || v === 1.0,
+    off: (v) => v === null || v === 1, // 1 and 1.0 (all batches, the default) are one number here
     instead: 'use check_val_every_n_epoch',
   },
   overfit_batches: { off: (v) => v === null || v === 0, instead: 'use limit_train_batches' },
