@@ -170,22 +170,14 @@ export class CAREamist {
         trainer.gradient_clip_val !== null && trainer.gradient_clip_val > 0
           ? { value: trainer.gradient_clip_val, algorithm: trainer.gradient_clip_algorithm }
           : undefined;
-      const spec: OptimizerSpec =
-        optimizer.name === 'SGD'
-          ? {
-              name: 'SGD',
-              parameters: { momentum: optimizer.momentum, weight_decay: optimizer.weight_decay },
-              gradientClip,
-            }
-          : {
-              name: optimizer.name,
-              parameters: {
-                betas: optimizer.betas,
-                eps: optimizer.eps,
-                weight_decay: optimizer.weight_decay,
-              },
-              gradientClip,
-            };
+      const spec: OptimizerSpec = {
+        name: optimizer.name,
+        parameters:
+          optimizer.name === 'SGD'
+            ? { momentum: optimizer.momentum, weight_decay: optimizer.weight_decay }
+            : { betas: optimizer.betas, eps: optimizer.eps, weight_decay: optimizer.weight_decay },
+        gradientClip,
+      };
       this.model = await createModel(this.options.runtime, {
         architecture: a.model,
         loss: a.loss,
