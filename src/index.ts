@@ -11,13 +11,28 @@
  * const denoised = await careamist.predict({ data: noisy.data, shape: noisy.shape, axes: 'YX' });
  */
 
-export type { CAREamistOptions, PredictionSettings } from './careamist.js';
+export type { ImportedBmz } from './bmz/index.js';
+export { BmzError, importBmz, isBmzError, testBmz } from './bmz/index.js';
+export type {
+  BmzExportDetails,
+  CAREamistOptions,
+  LoadedModel,
+  LoadModelOptions,
+  ModelKind,
+  OnnxFacts,
+  PredictionSettings,
+} from './careamist/index.js';
 export {
   CAREamist,
   CAREamistError,
   checkpointConfiguration,
+  FrozenModel,
+  loadModel,
+  modelFileKind,
+  onnxFacts,
+  TiledModel,
   toPredictionNormalization,
-} from './careamist.js';
+} from './careamist/index.js';
 export type { Configuration } from './config/index.js';
 export {
   ConfigError,
@@ -52,7 +67,7 @@ export {
 export { fitScaleOffset, psnr, scaleInvariantPsnr, ssim } from './metrics/index.js';
 export type { LossName, OptimizerSpec, UNetArchitecture } from './models/index.js';
 export { DEFAULT_UNET, ModelError } from './models/index.js';
-export type { AxesArray, ModelFacts, PredictFn, PredictOptions } from './prediction/index.js';
+export type { AxesArray, ModelFacts, Normalization, PredictFn, PredictOptions } from './prediction/index.js';
 export { predict, predictToWriter, withTTA } from './prediction/index.js';
 export type {
   EpochRecord,
@@ -62,4 +77,11 @@ export type {
   TrainerState,
   TrainingData,
 } from './training/index.js';
-export { DataError, MemoryStore, Trainer, TrainingError } from './training/index.js';
+export {
+  DataError,
+  MemoryStore,
+  PREVIOUS_RUN_FILES,
+  RUN_FILES,
+  Trainer,
+  TrainingError,
+} from './training/index.js';

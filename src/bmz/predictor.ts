@@ -3,7 +3,7 @@
  * and bioimage.io's test (test input → test output within the package's tolerance).
  */
 import type { InferenceSession } from 'onnxruntime-common';
-import type { Runtime } from '../engine/runtime.js';
+import { createSession, type Runtime } from '../engine/runtime.js';
 import type { ModelFacts } from '../prediction/types.js';
 import { BmzError } from './errors.js';
 import type { BmzModelFacts, BmzTolerance, ImportedBmz } from './import.js';
@@ -52,7 +52,7 @@ export async function createBmzPredictor(imported: ImportedBmz, runtime: Runtime
   const outAxes = canonicalAxisIds(output);
   let session: InferenceSession;
   try {
-    session = await runtime.ort.InferenceSession.create(imported.onnx, runtime.sessionOptions);
+    session = await createSession(runtime, imported.onnx, `${imported.source}: weights.onnx`);
   } catch (cause) {
     throw new BmzError(
       'NoOnnxWeights',

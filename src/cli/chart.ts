@@ -2,7 +2,7 @@
  * Loss curves: an ASCII chart for the terminal, and `losses.png` drawn by vega-lite → vega's headless SVG
  * renderer (no canvas) → resvg (a prebuilt native binary shipped in its npm package).
  */
-import type { EpochRecord } from '../training/trainer.js';
+import type { EpochRecord } from '../index.js';
 
 export interface Series {
   name: string;

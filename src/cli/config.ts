@@ -18,7 +18,7 @@ import {
   type StructMaskAxes,
   saveConfigYaml,
 } from '../config/index.js';
-import { writeFileAtomic } from '../io/node/atomic.js';
+import { writeFileAtomic } from '../node.js';
 import { CliError, configErrorLine, UsageError } from './errors.js';
 import {
   axesOption,

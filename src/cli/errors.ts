@@ -4,7 +4,7 @@
  */
 import { CommanderError } from 'commander';
 import { ConfigError } from '../config/index.js';
-import { CareamicsError, isCareamicsError } from '../errors.js';
+import { CareamicsError, isCareamicsError } from '../index.js';
 
 export const EXIT = {
   ok: 0,

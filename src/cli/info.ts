@@ -1,13 +1,19 @@
 /** `careamics info FILE`: what an image, a configuration or a model (work dir, checkpoint, ONNX, BMZ zip) holds. */
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { testBmz } from '../bmz/index.js';
 import type { Configuration, UNetConfig } from '../config/index.js';
-import { openImage } from '../io/node/index.js';
-import type { ImageSource } from '../io/types.js';
-import { nodeRuntime } from '../node.js';
-import type { Normalization } from '../prediction/index.js';
-import { type LoadedModel, loadModel, onnxFacts, pathKind } from './models.js';
+import {
+  CAREamist,
+  type FrozenModel,
+  type ImageSource,
+  loadModel,
+  type Normalization,
+  nodeRuntime,
+  onnxFacts,
+  openImage,
+  type PathKind,
+  pathKind,
+} from '../node.js';
 import { axesOption, type CliContext, readConfig } from './shared.js';
 
 type Info = Record<string, string | number | boolean | null | undefined>;
@@ -88,47 +94,50 @@ function normalizationInfo(n: Normalization | undefined): string | undefined {
   return `mean ${list(n.mean)}, std ${list(n.std)}${target}`;
 }
 
-function trainingInfo(model: LoadedModel): string | undefined {
-  const losses = model.careamist?.getLosses();
-  if (!losses || losses.train_epoch.length === 0) return undefined;
+function trainingInfo(model: CAREamist): string | undefined {
+  const losses = model.getLosses();
+  if (losses.train_epoch.length === 0) return undefined;
   const vals = losses.val_epoch.filter((v): v is number => v !== null);
   const best = vals.length > 0 ? `, best val_loss ${num(Math.min(...vals))}` : '';
   return `${losses.train_epoch.length} epoch(s), last train_loss ${num(losses.train_epoch.at(-1)!)}${best}`;
 }
 
-async function modelInfo(path: string, loaded: LoadedModel): Promise<Info> {
-  const { facts } = loaded;
-  const kinds = { run: 'work dir', checkpoint: 'checkpoint', onnx: 'ONNX', bmz: 'BMZ package' };
-  const info: Info = { model: path, kind: kinds[loaded.kind] };
-  const config = loaded.careamist?.config ?? loaded.bmz?.config;
-  if (loaded.bmz) {
-    const rdf = loaded.bmz.rdf;
-    info.name = String(rdf.name ?? '');
-    info.description = String(rdf.description ?? '');
-    info.authors = Array.isArray(rdf.authors)
+function bmzInfo(model: FrozenModel): Info {
+  const bmz = model.bmz!;
+  const { rdf, facts } = bmz;
+  const n = bmz.normalization;
+  return {
+    name: String(rdf.name ?? ''),
+    description: String(rdf.description ?? ''),
+    authors: Array.isArray(rdf.authors)
       ? rdf.authors.map((a) => String((a as { name?: string }).name)).join('; ')
-      : '';
-    info.format_version = String(rdf.format_version);
-    info.input = `${facts.inChannels} channel(s) × ${loaded.bmz.facts.axes}, size ${loaded.bmz.facts.minSize.join('×')} + n·${loaded.bmz.facts.step.join('×')}`;
+      : '',
+    format_version: String(rdf.format_version),
+    input: `${facts.inChannels} channel(s) × ${facts.axes}, size ${facts.minSize.join('×')} + n·${facts.step.join('×')}`,
+    ...(model.config ? configInfo(model.config) : {}),
+    normalization: normalizationInfo(
+      n && { mean: n.means, std: n.stds, targetMean: n.targetMeans, targetStd: n.targetStds },
+    ),
+  };
+}
+
+async function modelInfo(path: string, kind: PathKind, loaded: CAREamist | FrozenModel): Promise<Info> {
+  const kinds: Partial<Record<PathKind, string>> = {
+    run: 'work dir',
+    checkpoint: 'checkpoint',
+    bmz: 'BMZ package',
+  };
+  const info: Info = { model: path, kind: kinds[kind] };
+  if (loaded instanceof CAREamist) {
+    Object.assign(info, configInfo(loaded.config));
+    info.parameters = loaded.engineModel?.parameterCount;
+    info.normalization = normalizationInfo(loaded.normalization);
+    info.training = trainingInfo(loaded);
+    return info;
   }
-  if (config) Object.assign(info, configInfo(config));
-  else info.architecture = `${facts.is3D ? 3 : 2}D, ${facts.inChannels} → ${facts.outChannels} channel(s)`;
-  if (loaded.careamist?.engineModel) info.parameters = loaded.careamist.engineModel.parameterCount;
-  const bmzNorm = loaded.bmz?.normalization;
-  info.normalization = normalizationInfo(
-    loaded.normalization ??
-      (bmzNorm && {
-        mean: bmzNorm.means,
-        std: bmzNorm.stds,
-        targetMean: bmzNorm.targetMeans,
-        targetStd: bmzNorm.targetStds,
-      }),
-  );
-  info.training = trainingInfo(loaded);
-  if (loaded.bmz) {
-    const test = await testBmz(loaded.bmz, nodeRuntime());
-    info.test = `${test.passed ? 'passed' : 'FAILED'} (max |Δ| ${test.maxAbsDiff.toExponential(1)})`;
-  }
+  Object.assign(info, bmzInfo(loaded));
+  const test = await loaded.testPackage(nodeRuntime());
+  info.test = `${test.passed ? 'passed' : 'FAILED'} (max |Δ| ${test.maxAbsDiff.toExponential(1)})`;
   return info;
 }
 
@@ -167,7 +176,7 @@ export function infoCommand(ctx: CliContext): Command {
       else {
         const loaded = await loadModel(path);
         try {
-          info = await modelInfo(path, loaded);
+          info = await modelInfo(path, kind, loaded);
         } finally {
           await loaded.dispose();
         }

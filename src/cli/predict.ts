@@ -1,15 +1,11 @@
 /** `careamics predict MODEL SOURCE`: tiled prediction of an image or every image of a folder, to TIFF or Zarr. */
 
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { freemem } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { formatFromName } from '../io/formats.js';
-import { createImageWriter, isIoError, openImage, writeImage } from '../io/node/index.js';
-import type { ImageSource } from '../io/types.js';
-import { outputLayout, type PredictOptions, predict, predictToWriter } from '../prediction/index.js';
+import { isIoError, listImages, loadModel, openImage, predictToDisk } from '../node.js';
 import { CliError, UsageError } from './errors.js';
-import { type LoadedModel, loadModel } from './models.js';
 import { bar, ProgressBar } from './progress.js';
 import {
   axesOption,
@@ -34,18 +30,6 @@ interface PredictCliOptions {
   outputDtype: 'float32' | 'input';
   mean?: number[];
   std?: number[];
-}
-
-/** The images in `folder`: TIFF, PNG and NPY files and OME-Zarr folders, sorted by name. */
-export async function listImages(folder: string): Promise<string[]> {
-  const entries = await readdir(folder, { withFileTypes: true });
-  return entries
-    .filter((e) =>
-      e.isDirectory() ? /\.zarr$/i.test(e.name) : e.isFile() && formatFromName(e.name) !== undefined,
-    )
-    .map((e) => e.name)
-    .sort()
-    .map((name) => join(folder, name));
 }
 
 /** `<name>_denoised.tif` (or `.zarr`): the input's name without its extension(s). */
@@ -99,25 +83,6 @@ async function openSource(ctx: CliContext, path: string, axes?: string, training
   }
 }
 
-/** Predicts one opened image into `output` (TIFF in memory then atomic; Zarr streamed). */
-async function predictImage(
-  model: LoadedModel,
-  source: ImageSource,
-  output: string,
-  options: PredictOptions,
-) {
-  if (output.endsWith('.zarr')) {
-    const layout = outputLayout(source.axes, source.shape, model.facts.outChannels);
-    const dtype = options.outputDtype === 'input' ? source.dtype : 'float32';
-    const writer = await createImageWriter(output, { shape: layout.shape, dtype, axes: layout.axes });
-    await predictToWriter(source, writer, model.predictFn, options);
-    return layout;
-  }
-  const result = await predict(source, model.predictFn, options);
-  await writeImage(output, result, { axes: result.axes });
-  return result;
-}
-
 export function predictCommand(ctx: CliContext): Command {
   return new Command('predict')
     .description('denoise an image, or every image of a folder, with a trained model')
@@ -158,7 +123,12 @@ export function predictCommand(ctx: CliContext): Command {
       spatial(o.tileSize, '--tile-size');
       spatial(o.tileOverlap, '--tile-overlap');
       const plan = await planOutputs(sourcePath, o.format, o.output);
-      const model = await loadModel(modelPath, { mean: o.mean, std: o.std });
+      if ((o.mean === undefined) !== (o.std === undefined)) {
+        throw new UsageError('--mean and --std go together: give both, one value per channel');
+      }
+      const model = await loadModel(modelPath, {
+        normalization: o.mean && o.std ? { mean: o.mean, std: o.std } : undefined,
+      });
       const progress = new ProgressBar(ctx.io.stderr);
       let written = 0;
       try {
@@ -172,9 +142,7 @@ export function predictCommand(ctx: CliContext): Command {
             await mkdir(plan.dir, { recursive: true });
             const label = `${plan.inputs.length > 1 ? `image ${i + 1}/${plan.inputs.length} ` : ''}${basename(input)}`;
             const started = performance.now();
-            const result = await predictImage(model, source, plan.outputs[i], {
-              model: model.facts,
-              normalization: model.normalization,
+            const result = await predictToDisk(model, source, plan.outputs[i], {
               tileSize: o.tileSize,
               tileOverlap: o.tileOverlap,
               tta: o.tta,

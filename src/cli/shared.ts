@@ -60,7 +60,7 @@ export function collect<T>(parse: (value: string) => T): (value: string, previou
 export function axesOption(value: string): string {
   const axes = value.toUpperCase();
   const problem = axesProblem(axes);
-  if (problem) throw new InvalidArgumentError(problem);
+  if (problem) throw new InvalidArgumentError(`invalid axes "${axes}": ${problem}`);
   return axes;
 }
 

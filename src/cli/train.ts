@@ -8,9 +8,14 @@ import {
   parseConfiguration,
   resolveTrainerParams,
 } from '../config/index.js';
-import { writeFileAtomic } from '../io/node/atomic.js';
-import { CAREamist } from '../node.js';
-import type { EpochRecord, StepProgress } from '../training/trainer.js';
+import {
+  CAREamist,
+  type EpochRecord,
+  PREVIOUS_RUN_FILES,
+  RUN_FILES,
+  type StepProgress,
+  writeFileAtomic,
+} from '../node.js';
 import { asciiChart, lossChartSvg, lossSeries, svgToPng } from './chart.js';
 import { CliError, UsageError } from './errors.js';
 import { bar, eta, formatDuration, ProgressBar } from './progress.js';
@@ -34,12 +39,11 @@ interface TrainOptions {
   epochs?: number;
 }
 
-const RUN_FILES = ['checkpoints', 'trainer.json', 'losses.csv', 'losses.png', 'losses.svg'];
-const LAST = join('checkpoints', 'last.safetensors');
+const LAST = RUN_FILES.lastCheckpoint;
 
 /** Whether `dir` holds a training run (a last checkpoint or trainer state). */
 async function isRunDir(dir: string): Promise<boolean> {
-  return (await exists(join(dir, LAST))) || (await exists(join(dir, 'trainer.json')));
+  return (await exists(join(dir, LAST))) || (await exists(join(dir, RUN_FILES.trainerState)));
 }
 
 /** `--work-dir`, else the config's own folder when it is a run, else `careamics_run` next to the config. */
@@ -109,11 +113,11 @@ async function writeLossChart(ctx: CliContext, workDir: string, history: EpochRe
     png = await svgToPng(svg);
   } catch (err) {
     ctx.warn(`cannot render PNG (${(err as Error).message.split('\n')[0]}); writing SVG instead`);
-    await writeFileAtomic(join(workDir, 'losses.svg'), [encode(svg)]);
-    return join(workDir, 'losses.svg');
+    await writeFileAtomic(join(workDir, RUN_FILES.lossChartSvg), [encode(svg)]);
+    return join(workDir, RUN_FILES.lossChartSvg);
   }
-  await writeFileAtomic(join(workDir, 'losses.png'), [png]);
-  return join(workDir, 'losses.png');
+  await writeFileAtomic(join(workDir, RUN_FILES.lossChart), [png]);
+  return join(workDir, RUN_FILES.lossChart);
 }
 
 /** The work dir, checked against `--resume` / `--force`; `--force` clears the previous run's files. */
@@ -130,7 +134,7 @@ async function prepareWorkDir(configPath: string, options: TrainOptions): Promis
     throw new CliError(`${join(workDir, LAST)}: no checkpoint to resume from`);
   }
   if (hasRun && options.force) {
-    await Promise.all(RUN_FILES.map((f) => rm(join(workDir, f), { recursive: true, force: true })));
+    await Promise.all(PREVIOUS_RUN_FILES.map((f) => rm(join(workDir, f), { recursive: true, force: true })));
   }
   return workDir;
 }
@@ -194,7 +198,7 @@ export function trainCommand(ctx: CliContext): Command {
       const chart = await writeLossChart(ctx, workDir, state.history, `${config.experiment_name}: losses`);
       const best = state.bestValLoss === null ? '' : `, best val_loss ${state.bestValLoss.toFixed(4)}`;
       ctx.io.stdout.write(
-        `trained ${state.epoch} epochs (${state.globalStep} steps${best}); checkpoints in ${join(workDir, 'checkpoints')}, chart ${basename(chart)}\n` +
+        `trained ${state.epoch} epochs (${state.globalStep} steps${best}); checkpoints in ${join(workDir, RUN_FILES.checkpointDir)}, chart ${basename(chart)}\n` +
           `predict with: careamics predict ${workDir} IMAGE_OR_FOLDER\n`,
       );
     });

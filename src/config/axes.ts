@@ -2,18 +2,29 @@
 
 export const SUPPORTED_AXES = 'STCZYX';
 
-/** Why `axes` is not a valid axes string for non-CZI data, or `undefined` when it is. */
-export function axesProblem(axes: string): string | undefined {
-  if (axes.length < 2 || axes.length > 6)
-    return `invalid axes "${axes}": must contain at least 2 and at most 6 axes`;
-  if (!axes.includes('YX') && !axes.includes('XY'))
-    return `invalid axes "${axes}": must contain X and Y next to each other`;
-  for (const a of axes) {
-    if (!SUPPORTED_AXES.includes(a))
-      return `invalid axes "${axes}": must be a combination of ${SUPPORTED_AXES}`;
-  }
-  for (let i = 0; i < axes.length; i++) {
-    if (axes.lastIndexOf(axes[i]!) !== i) return `invalid axes "${axes}": duplicate axis ${axes[i]}`;
+export interface AxesRules {
+  /**
+   * Y and X next to each other, as CAREamics requires of data (default). Prediction outputs and in-memory arrays
+   * may order their axes freely (`YTX`), so prediction relaxes this.
+   */
+  adjacentYX?: boolean;
+}
+
+/**
+ * What is wrong with an axes string (upper case), or `undefined` when nothing is: the one axes rule of
+ * careamics-js, as CAREamics' `check_axes_validity` — 2 to 6 distinct letters of `STCZYX`, Y and X adjacent.
+ * Callers add where the axes came from (a config field, a file, an array's shape).
+ */
+export function axesProblem(axes: string, rules: AxesRules = {}): string | undefined {
+  const foreign = [...axes].filter((letter) => !SUPPORTED_AXES.includes(letter));
+  if (foreign.length > 0) return `letter(s) ${[...new Set(foreign)].join(', ')} not in ${SUPPORTED_AXES}`;
+  const repeated = [...axes].filter((letter, i) => axes.indexOf(letter) !== i);
+  if (repeated.length > 0) return `duplicate axis ${[...new Set(repeated)].join(', ')}`;
+  if (axes.length < 2 || axes.length > 6) return 'must have between 2 and 6 letters';
+  if (rules.adjacentYX === false) {
+    if (!axes.includes('Y') || !axes.includes('X')) return 'Y and X must both be present';
+  } else if (!axes.includes('YX') && !axes.includes('XY')) {
+    return 'Y and X must both be present and adjacent';
   }
   return undefined;
 }

@@ -229,13 +229,15 @@ const sampleAxes = (axes: string) =>
     .sort()
     .join('');
 
+const withAxes = (axes: string, problem?: string) => problem && `invalid axes "${axes}": ${problem}`;
+
 function checkDataConfig(d: ReturnType<typeof withDerivedDefaults>, ctx: Ctx): void {
   const axesBad = (axes: string) =>
     d.data_type === 'czi'
       ? isValidCziAxes(axes)
         ? undefined
         : `invalid axes "${axes}" for CZI: must be SC(Z|T)YX, with S and C present even if singleton`
-      : axesProblem(axes);
+      : withAxes(axes, axesProblem(axes));
   const bad = axesBad(d.axes);
   if (bad) issue(ctx, ['axes'], bad);
   if (d.target_axes !== null) {

@@ -1,4 +1,4 @@
-import { CareamicsError } from '../errors.js';
+import { validateAxes } from '../io/axes.js';
 
 /** Where the channel axis sits in a C-order array: `outer` blocks of `channels` runs of `inner` values. */
 export interface ChannelLayout {
@@ -7,16 +7,9 @@ export interface ChannelLayout {
   inner: number;
 }
 
+/** Checks axes against the one axes rule and the array's rank. */
 export function checkAxes(shape: readonly number[], axes: string): void {
-  if (axes.length !== shape.length) {
-    throw new CareamicsError('AxesMismatch', `axes "${axes}" do not match shape [${shape.join(', ')}]`);
-  }
-  if (new Set(axes).size !== axes.length || !/^[STCZYX]+$/.test(axes) || !axes.includes('YX')) {
-    throw new CareamicsError(
-      'InvalidAxes',
-      `axes "${axes}" must be distinct letters of STCZYX with YX adjacent`,
-    );
-  }
+  validateAxes(axes, shape);
 }
 
 /** The channel layout of an array with the given axes (no `C` axis means one channel). */

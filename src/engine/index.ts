@@ -1,8 +1,8 @@
 export type { ModelDescription, TrainingGraphOptions } from './graphs.js';
 export { buildEvaluationGraph, buildPredictionGraph, buildTrainingGraph, describeModel } from './graphs.js';
 export type { Batch, ModelOptions, ModelState } from './model.js';
-export { createModel, EngineError, Model } from './model.js';
+export { createModel, Model } from './model.js';
 export type { OrtModule, Runtime } from './runtime.js';
-export { defaultSessionOptions, runSession } from './runtime.js';
+export { createSession, defaultSessionOptions, EngineError, runSession } from './runtime.js';
 export type { NamedTensor } from './safetensors.js';
 export { decodeSafetensors, encodeSafetensors, SafetensorsError } from './safetensors.js';

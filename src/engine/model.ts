@@ -4,7 +4,6 @@
  */
 
 import type { InferenceSession } from 'onnxruntime-common';
-import { CareamicsError } from '../errors.js';
 import {
   DEFAULT_UNET,
   initialBuffers,
@@ -22,14 +21,8 @@ import {
   describeModel,
   type ModelDescription,
 } from './graphs.js';
-import { type Runtime, runSession } from './runtime.js';
+import { createSession, EngineError, type Runtime, runSession } from './runtime.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
-
-export class EngineError extends CareamicsError<'EngineError'> {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('EngineError', message, options);
-  }
-}
 
 export interface ModelOptions {
   architecture?: Partial<UNetArchitecture>;
@@ -163,7 +156,9 @@ export class Model {
       // Inference takes ORT's layout optimisations (NCHWc convolutions): ~1.5× faster than 'extended' here.
       this.predictionSession = {
         version: this.version,
-        session: this.createSession(this.exportOnnx(), { graphOptimizationLevel: 'all' }),
+        session: createSession(this.runtime, this.exportOnnx(), 'the prediction graph', {
+          graphOptimizationLevel: 'all',
+        }),
       };
     }
     const session = await this.predictionSession.session;
@@ -269,27 +264,10 @@ export class Model {
     const key = `${kind}:${shape.join('x')}`;
     let session = this.sessions.get(key);
     if (!session) {
-      session = this.createSession(build());
+      session = createSession(this.runtime, build(), `the ${kind} graph for [${shape}]`);
       this.sessions.set(key, session);
     }
     return session;
-  }
-
-  private async createSession(
-    bytes: Uint8Array,
-    overrides: InferenceSession.SessionOptions = {},
-  ): Promise<InferenceSession> {
-    try {
-      return await this.runtime.ort.InferenceSession.create(bytes, {
-        ...this.runtime.sessionOptions,
-        ...overrides,
-      });
-    } catch (cause) {
-      throw new EngineError(
-        `${this.runtime.name} could not load a model graph: ${(cause as Error).message}`,
-        { cause },
-      );
-    }
   }
 
   /** Releases the ORT sessions. */

@@ -3,6 +3,13 @@
  * `onnxruntime-node` in Node (see `src/node.ts`), `onnxruntime-web` in the browser. Both expose this API.
  */
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
+import { CareamicsError } from '../errors.js';
+
+export class EngineError extends CareamicsError<'EngineError'> {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('EngineError', message, options);
+  }
+}
 
 export interface OrtModule {
   InferenceSession: {
@@ -29,6 +36,24 @@ export function defaultSessionOptions(threads?: number): InferenceSession.Sessio
 }
 
 export type { InferenceSession, OrtTensor };
+
+/**
+ * The one place an ONNX Runtime session is created: the runtime's options, then `overrides`. A graph the runtime
+ * cannot load becomes an `EngineError` naming the runtime and `source` (a file, or which graph it was).
+ */
+export async function createSession(
+  runtime: Runtime,
+  bytes: Uint8Array,
+  source: string,
+  overrides: InferenceSession.SessionOptions = {},
+): Promise<InferenceSession> {
+  try {
+    return await runtime.ort.InferenceSession.create(bytes, { ...runtime.sessionOptions, ...overrides });
+  } catch (cause) {
+    const reason = (cause as Error).message?.split('\n')[0] ?? String(cause);
+    throw new EngineError(`${source}: ${runtime.name} cannot load it (${reason})`, { cause });
+  }
+}
 
 /** Runs a session on float32 feeds and returns float32 outputs by name. */
 export async function runSession(

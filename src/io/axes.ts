@@ -1,24 +1,25 @@
+import { type AxesRules, axesProblem } from '../config/axes.js';
 import { IoError } from './errors.js';
 import { AXIS_ORDER } from './types.js';
 
 /**
- * Checks an axes string the way CAREamics does (`check_axes_validity`) and against the array's shape:
- * 2 to 6 letters from `STCZYX`, each at most once, `Y` and `X` next to each other, one letter per dimension.
- * Returns the axes in upper case; throws `AxesMismatch` naming the file and what is wrong.
+ * Checks an axes string against the one axes rule (`config/axes`) and against the array's shape: one letter per
+ * dimension. Returns the axes in upper case; throws `AxesMismatch` naming the file and what is wrong.
  */
-export function validateAxes(axes: string, shape: readonly number[], file = '<memory>'): string {
+export function validateAxes(
+  axes: string,
+  shape: readonly number[],
+  file = '<memory>',
+  rules: AxesRules = {},
+): string {
   const upper = axes.toUpperCase();
-  const fail = (problem: string): never => {
+  const problem =
+    axesProblem(upper, rules) ??
+    (upper.length !== shape.length
+      ? `${upper.length} letters but the array has ${shape.length} dimensions`
+      : undefined);
+  if (problem) {
     throw new IoError('AxesMismatch', file, `axes "${axes}" for shape [${shape.join(', ')}]: ${problem}`);
-  };
-  const foreign = [...upper].filter((letter) => !AXIS_ORDER.includes(letter));
-  if (foreign.length > 0) fail(`letter(s) ${foreign.join(', ')} not in ${AXIS_ORDER}`);
-  const repeated = [...upper].filter((letter, i) => upper.indexOf(letter) !== i);
-  if (repeated.length > 0) fail(`letter(s) ${[...new Set(repeated)].join(', ')} repeated`);
-  if (upper.length < 2 || upper.length > 6) fail('must have between 2 and 6 letters');
-  if (!upper.includes('YX') && !upper.includes('XY')) fail('Y and X must both be present and adjacent');
-  if (upper.length !== shape.length) {
-    fail(`${upper.length} letters but the array has ${shape.length} dimensions`);
   }
   return upper;
 }

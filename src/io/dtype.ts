@@ -60,3 +60,26 @@ export function swapBytes(bytes: Uint8Array, elementSize: number): void {
     }
   }
 }
+
+const INTEGER_RANGE: Partial<Record<DType, [number, number]>> = {
+  uint8: [0, 255],
+  int8: [-128, 127],
+  uint16: [0, 65535],
+  int16: [-32768, 32767],
+  uint32: [0, 4294967295],
+  int32: [-2147483648, 2147483647],
+};
+
+/** Converts float32 values to `dtype`; integers are rounded to nearest and clipped to the type's range. */
+export function castFloat32(data: Float32Array, dtype: DType): TypedArray {
+  if (dtype === 'float32') return data;
+  const out = allocate(dtype, data.length);
+  const range = INTEGER_RANGE[dtype];
+  if (range === undefined) {
+    out.set(data);
+    return out;
+  }
+  const [lo, hi] = range;
+  for (let i = 0; i < data.length; i++) out[i] = Math.min(hi, Math.max(lo, Math.round(data[i]!)));
+  return out;
+}

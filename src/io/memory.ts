@@ -1,10 +1,14 @@
+import type { AxesRules } from '../config/axes.js';
 import { guessAxes, validateAxes } from './axes.js';
 import { allocate, dtypeOf } from './dtype.js';
 import { IoError } from './errors.js';
 import { checkRegion, extractRegion, fullRegion, insertRegion, product, regionShape } from './ndarray.js';
 import type { DType, ImageSource, ImageWriter, NDArray, Region, TypedArray } from './types.js';
 
-/** An `ImageSource` over an array already in memory (decoded PNG/NPY/TIFF, or pixels a user passed in). */
+/**
+ * An `ImageSource` over an array already in memory (decoded PNG/NPY/TIFF, or pixels a user passed in). Axes follow
+ * CAREamics' rule unless `rules` relax it (prediction takes arrays in any axis order, e.g. `YTX`).
+ */
 export class ArraySource implements ImageSource {
   readonly name: string;
   readonly shape: readonly number[];
@@ -12,7 +16,10 @@ export class ArraySource implements ImageSource {
   readonly axes: string;
   readonly #array: NDArray;
 
-  constructor(array: NDArray, options: { name?: string; axes?: string; axesHint?: string } = {}) {
+  constructor(
+    array: NDArray,
+    options: { name?: string; axes?: string; axesHint?: string; rules?: AxesRules } = {},
+  ) {
     this.name = options.name ?? '<memory>';
     if (array.data.length !== product(array.shape)) {
       throw new IoError(
@@ -27,7 +34,7 @@ export class ArraySource implements ImageSource {
     this.axes =
       options.axes === undefined
         ? guessAxes(array.shape, options.axesHint)
-        : validateAxes(options.axes, array.shape, this.name);
+        : validateAxes(options.axes, array.shape, this.name, options.rules);
   }
 
   async read(region?: Region, options?: { signal?: AbortSignal }): Promise<NDArray> {
@@ -57,11 +64,11 @@ export class ArrayWriter implements ImageWriter {
   #finished = false;
 
   constructor(
-    options: { shape: readonly number[]; dtype: DType; axes: string; name?: string },
+    options: { shape: readonly number[]; dtype: DType; axes: string; name?: string; rules?: AxesRules },
     onClose: (array: NDArray) => Promise<void>,
   ) {
     this.name = options.name ?? '<memory>';
-    this.axes = validateAxes(options.axes, options.shape, this.name);
+    this.axes = validateAxes(options.axes, options.shape, this.name, options.rules);
     this.shape = [...options.shape];
     this.dtype = options.dtype;
     this.#array = { data: allocate(options.dtype, product(options.shape)), shape: [...options.shape] };

@@ -8,7 +8,6 @@
  *   batchSize: 4,
  * });
  */
-export { arraySource, arrayWriter, castFloat32 } from './array-image.js';
 export { outputLayout } from './layout.js';
 export {
   type AutoTileInput,

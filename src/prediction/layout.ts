@@ -1,4 +1,5 @@
 import { CareamicsError } from '../errors.js';
+import { validateAxes } from '../io/axes.js';
 import type { ModelFacts } from './types.js';
 
 /**
@@ -49,16 +50,16 @@ export interface ImageLayout {
   spatialAxes: number[];
 }
 
-export function resolveLayout(axes: string, shape: readonly number[], model: ModelFacts): ImageLayout {
-  const upper = axes.toUpperCase();
+export function resolveLayout(
+  axes: string,
+  shape: readonly number[],
+  model: ModelFacts,
+  name = '<memory>',
+): ImageLayout {
+  const upper = validateAxes(axes, shape, name, { adjacentYX: false });
   const fail = (tag: string, problem: string): never => {
     throw new CareamicsError(tag, `axes "${axes}" with shape [${shape.join(', ')}]: ${problem}`);
   };
-  if (upper.length !== shape.length) fail('InvalidAxes', 'one axis letter per dimension is needed');
-  if ([...upper].some((letter, i) => !'STCZYX'.includes(letter) || upper.indexOf(letter) !== i)) {
-    fail('InvalidAxes', 'axes must be distinct letters from STCZYX');
-  }
-  if (!upper.includes('Y') || !upper.includes('X')) fail('InvalidAxes', 'Y and X are required');
   if (model.is3D && !upper.includes('Z')) fail('IncompatibleModel', 'a 3D model needs a Z axis');
   const channelAxis = upper.indexOf('C');
   const channels = channelAxis < 0 ? 1 : shape[channelAxis]!;

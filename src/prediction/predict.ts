@@ -1,8 +1,11 @@
-import type { ImageSource } from '../io/types.js';
-import { arraySource, arrayWriter } from './array-image.js';
+import { ArraySource, ArrayWriter } from '../io/memory.js';
+import type { ImageSource, NDArray } from '../io/types.js';
 import { outputLayout } from './layout.js';
 import { predictToWriter } from './stream.js';
 import type { AxesArray, PredictFn, PredictOptions } from './types.js';
+
+/** Prediction keeps an array's own axis order, whatever it is (`YTX`, `XY`). */
+const ANY_AXIS_ORDER = { adjacentYX: false };
 
 function isImageSource(input: ImageSource | AxesArray): input is ImageSource {
   return typeof (input as ImageSource).read === 'function';
@@ -26,10 +29,15 @@ export async function predict(
   predictFn: PredictFn,
   options: PredictOptions,
 ): Promise<AxesArray> {
-  const source = isImageSource(input) ? input : arraySource(input);
+  const source = isImageSource(input)
+    ? input
+    : new ArraySource(input, { axes: input.axes, rules: ANY_AXIS_ORDER });
   const { axes, shape } = outputLayout(source.axes, source.shape, options.model.outChannels);
   const dtype = options.outputDtype === 'input' ? source.dtype : 'float32';
-  const writer = arrayWriter(axes, shape, dtype);
+  let result: NDArray | undefined;
+  const writer = new ArrayWriter({ axes, shape, dtype, rules: ANY_AXIS_ORDER }, async (array) => {
+    result = array;
+  });
   await predictToWriter(source, writer, predictFn, options);
-  return writer.result();
+  return { ...result!, axes };
 }

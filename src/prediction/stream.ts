@@ -1,7 +1,7 @@
 import { CareamicsError } from '../errors.js';
+import { castFloat32 } from '../io/dtype.js';
 import { product, stridesOf } from '../io/ndarray.js';
 import type { ImageSource, ImageWriter, NDArray, Region } from '../io/types.js';
-import { castFloat32 } from './array-image.js';
 import { copyStrided, type ImageLayout, outputLayout, rangeOffsets, resolveLayout } from './layout.js';
 import { chooseTileSize, resolveMemoryBudget, resolveOverlap } from './memory.js';
 import { type AxisTile, countTiles, planTiles, reflectIndex, type TileGrid } from './tiling.js';
@@ -118,7 +118,7 @@ async function runPrediction(
 
 function makePlan(source: ImageSource, writer: ImageWriter, options: PredictOptions): Plan {
   const { model } = options;
-  const layout = resolveLayout(source.axes, source.shape, model);
+  const layout = resolveLayout(source.axes, source.shape, model, source.name);
   const expected = outputLayout(layout.axes, source.shape, model.outChannels);
   const writerAxes = writer.axes.toUpperCase();
   const matches =

@@ -5,4 +5,5 @@ export { EarlyStopping, LrScheduler } from './schedulers.js';
 export type { RunStore } from './store.js';
 export { MemoryStore } from './store.js';
 export type { EpochRecord, FitOptions, StepProgress, TrainerCallbacks, TrainerState } from './trainer.js';
-export { CHECKPOINT_DIR, lossesCsv, Trainer, TrainingError } from './trainer.js';
+export { lossesCsv, Trainer, TrainingError } from './trainer.js';
+export { CHECKPOINT_DIR, epochCheckpoint, PREVIOUS_RUN_FILES, RUN_FILES } from './workdir.js';

@@ -17,6 +17,7 @@ import { CareamicsError } from '../errors.js';
 import { configWithStatistics, type Statistics, type TrainingData, TrainingSet } from './dataset.js';
 import { EarlyStopping, type EarlyStoppingState, LrScheduler, type SchedulerState } from './schedulers.js';
 import type { RunStore } from './store.js';
+import { epochCheckpoint, RUN_FILES } from './workdir.js';
 
 export interface EpochRecord {
   epoch: number;
@@ -64,9 +65,7 @@ export class TrainingError extends CareamicsError<'TrainingError'> {
   }
 }
 
-export const CHECKPOINT_DIR = 'checkpoints';
-const LAST = `${CHECKPOINT_DIR}/last.safetensors`;
-const BEST = `${CHECKPOINT_DIR}/best.safetensors`;
+const LAST = RUN_FILES.lastCheckpoint;
 
 export interface FitOptions {
   signal?: AbortSignal;
@@ -121,7 +120,7 @@ export class Trainer {
     state.stats = resumed?.stats ?? set.stats;
     this.state = state;
     const configYaml = saveConfigYaml(configWithStatistics(this.config, state.stats));
-    await this.store?.write('config.yaml', configYaml);
+    await this.store?.write(RUN_FILES.config, configYaml);
 
     const batchSize = this.config.data_config.batch_size;
     const checkpoints = resolveCheckpointParams(this.config.training_config);
@@ -226,12 +225,12 @@ export class Trainer {
     if (!this.store) return;
     const weights = this.model.saveState({ trainer: JSON.stringify(state), config: configYaml });
     await this.store.write(LAST, weights);
-    if (improved) await this.store.write(BEST, weights);
+    if (improved) await this.store.write(RUN_FILES.bestCheckpoint, weights);
     if (everyNEpochs && state.epoch % everyNEpochs === 0) {
-      await this.store.write(`${CHECKPOINT_DIR}/epoch_${state.epoch}.safetensors`, weights);
+      await this.store.write(epochCheckpoint(state.epoch), weights);
     }
-    await this.store.write('trainer.json', `${JSON.stringify(state, null, 1)}\n`);
-    await this.store.write('losses.csv', lossesCsv(state.history));
+    await this.store.write(RUN_FILES.trainerState, `${JSON.stringify(state, null, 1)}\n`);
+    await this.store.write(RUN_FILES.losses, lossesCsv(state.history));
   }
 
   /** Reads the last checkpoint, restores the model from it and returns its trainer state. */

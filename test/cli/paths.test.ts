@@ -1,8 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { listImages, outputName } from '../../src/cli/predict.js';
+import { outputName } from '../../src/cli/predict.js';
 import { resolveWorkDir } from '../../src/cli/train.js';
+import { listImages } from '../../src/node.js';
 import { tempDir } from './helpers.js';
 
 it('names outputs after the input without its extensions', () => {

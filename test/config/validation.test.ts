@@ -164,7 +164,11 @@ describe('cross-checks', () => {
 
   it('validates axes', () => {
     expectIssue(parse(withData({ axes: 'YQX' })), 'data_config.axes', /invalid axes/);
-    expectIssue(parse(withData({ axes: 'YZX' })), 'data_config.axes', /X and Y next to each other/);
+    expectIssue(
+      parse(withData({ axes: 'YZX' })),
+      'data_config.axes',
+      /Y and X must both be present and adjacent/,
+    );
     expectIssue(parse(withData({ axes: 'SSYX' })), 'data_config.axes', /duplicate axis S/);
     expectIssue(
       parse(withData({ data_type: 'czi', axes: 'CSYX', in_memory: false })),

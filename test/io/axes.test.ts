@@ -26,7 +26,7 @@ describe('validateAxes', () => {
 
   it('names the exact problem', () => {
     expect(problemOf('ZYX', [4, 5])).toMatch(/stack\.tif: .*3 letters but the array has 2 dimensions/);
-    expect(problemOf('YYX', [1, 4, 5])).toMatch(/Y repeated/);
+    expect(problemOf('YYX', [1, 4, 5])).toMatch(/duplicate axis Y/);
     expect(problemOf('QYX', [1, 4, 5])).toMatch(/Q not in STCZYX/);
     expect(problemOf('YZX', [4, 1, 5])).toMatch(/Y and X must both be present and adjacent/);
     expect(problemOf('ZY', [4, 5])).toMatch(/Y and X/);

@@ -90,6 +90,7 @@ describe('public API', () => {
       'createImageWriter',
       'createOmeZarrPath',
       'listImageFiles',
+      'listImages',
       'openFolder',
       'openImage',
       'openOmeZarrPath',

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { isCareamicsError } from '../../src/errors.js';
+import { ArraySource, ArrayWriter } from '../../src/io/memory.js';
+import type { NDArray } from '../../src/io/types.js';
 import {
   type AxesArray,
-  arraySource,
-  arrayWriter,
   outputLayout,
   type PredictFn,
   predict,
@@ -20,13 +20,24 @@ const imageSize = 512 * 96;
 const model = { depth: 2, inChannels: 1, outChannels: 1, is3D: false };
 const options = { model, tileSize: [32, 32], tileOverlap: [8, 8], batchSize: 2 };
 
+const anyOrder = { adjacentYX: false };
+
+/** io's in-memory writer, with the array it assembled once closed. */
+function memoryWriter(axes: string, shape: number[]) {
+  let closed: NDArray | undefined;
+  const writer = new ArrayWriter({ axes, shape, dtype: 'float32', rules: anyOrder }, async (array) => {
+    closed = array;
+  });
+  return Object.assign(writer, { result: () => closed! });
+}
+
 function harness(outputAxes?: string) {
   const log: string[] = [];
-  const { source, stats: reads } = recordingSource(arraySource(input), log);
+  const { source, stats: reads } = recordingSource(new ArraySource(input, { axes: input.axes }), log);
   const layout = outputLayout(input.axes, input.shape, 1);
   const axes = outputAxes ?? layout.axes;
   const shape = [...axes].map((letter) => layout.shape[layout.axes.indexOf(letter)]!);
-  const inner = arrayWriter(axes, shape, 'float32');
+  const inner = memoryWriter(axes, shape);
   const { writer, stats: writes } = recordingWriter(inner, log);
   return { log, source, reads, inner, writer, writes };
 }
@@ -95,7 +106,7 @@ describe('predictToWriter', () => {
 
   it('refuses a writer whose shape does not fit the prediction', async () => {
     const { source } = harness();
-    const wrong = arrayWriter('SYX', [2, 512, 95], 'float32');
+    const wrong = memoryWriter('SYX', [2, 512, 95]);
     const { writer, stats } = recordingWriter(wrong, []);
     const err = await caught(predictToWriter(source, writer, identityModel(2), options));
     expect(isCareamicsError(err, 'WriterMismatch')).toBe(true);

@@ -7,7 +7,7 @@ import {
   openImageData,
   type StepProgress,
   validateAxes,
-} from '../../src/index.js';
+} from 'careamics-js';
 import { BmzForm } from './components/BmzForm.js';
 import { LossChart } from './components/LossChart.js';
 import { Settings } from './components/Settings.js';

@@ -2,7 +2,7 @@
 import type * as Ort from 'onnxruntime-web';
 import mjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.mjs?url';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
-import { defaultSessionOptions, type Runtime } from '../../src/index.js';
+import { defaultSessionOptions, type Runtime } from 'careamics-js';
 
 export interface Backend {
   runtime: Runtime;

@@ -1,5 +1,5 @@
 /** The web form's settings as a CAREamics configuration. */
-import { type Configuration, createN2VConfig } from '../../src/index.js';
+import { type Configuration, createN2VConfig } from 'careamics-js';
 import type { TrainSettings } from './protocol.js';
 
 /** CAREamics' defaults for the form (the factories' epochs; the patch and batch of the N2V examples). */

@@ -1,5 +1,5 @@
 /** Pure helpers for showing n-d images: 2-D planes, percentile contrast, value range, memory limits. */
-import type { NDArray } from '../../src/index.js';
+import type { NDArray } from 'careamics-js';
 
 type TypedArray = NDArray['data'];
 

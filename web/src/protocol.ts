@@ -1,6 +1,12 @@
 /** Messages between the page and the training worker. */
-import type { EpochRecord, StepProgress } from '../../src/index.js';
-import type { BmzDetails } from './bmz.js';
+import type { EpochRecord, StepProgress } from 'careamics-js';
+
+/** What the page asks for a BioImage Model Zoo package. */
+export interface BmzDetails {
+  name: string;
+  authors: string[];
+  description: string;
+}
 
 export type Algorithm = 'n2v' | 'n2v2' | 'structn2v';
 export type StructAxis = 'horizontal' | 'vertical';

@@ -4,34 +4,25 @@
  * reports steps, epochs and tiles. Stopping aborts the trainer; the last saved epoch is kept. A model can also be
  * loaded (a checkpoint, or a BioImage Model Zoo zip) to denoise without training.
  */
-import * as ort from 'onnxruntime-web';
-import { type BmzPredictor, createBmzPredictor, importBmz } from '../../src/bmz/index.js';
 import {
-  type AxesArray,
   CAREamist,
   type ImageSource,
+  type LoadedModel,
+  loadModel,
   MemoryStore,
   openImageData,
-  type PredictionSettings,
-  predict,
-  toPredictionNormalization,
-} from '../../src/index.js';
+  RUN_FILES,
+} from 'careamics-js';
+import * as ort from 'onnxruntime-web';
 import { type Backend, chooseBackend } from './backend.js';
-import { exportBmz } from './bmz.js';
 import { configFor } from './config.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 
 declare const self: DedicatedWorkerGlobalScope;
 
-const LAST = 'checkpoints/last.safetensors';
-
 let backend: Backend | undefined;
-/** A trained or loaded CAREamist: predicts, and exports ONNX, checkpoints and BMZ packages. */
-let careamist: CAREamist | undefined;
-/** The CAREamist's checkpoint (weights, configuration, statistics): `careamics predict` loads it. */
-let checkpoint: Uint8Array | undefined;
-/** A loaded BMZ package's model: predicts only. */
-let bmz: BmzPredictor | undefined;
+/** A trained or loaded model: a CAREamist (predicts, exports) or a BMZ package's (predicts only). */
+let model: LoadedModel | undefined;
 /** The image the CAREamist was trained on (the test image of its BMZ package). */
 let trainedOn: ImageSource | undefined;
 let controller: AbortController | undefined;
@@ -51,17 +42,20 @@ async function runtimeFor(useWebGPU: boolean) {
 }
 
 async function forgetModel(): Promise<void> {
-  await careamist?.engineModel?.dispose();
-  await bmz?.dispose();
-  careamist = undefined;
-  checkpoint = undefined;
-  bmz = undefined;
+  await model?.dispose();
+  model = undefined;
   trainedOn = undefined;
 }
 
-function normalizationOf(trained: CAREamist) {
-  const { mean, std } = toPredictionNormalization(trained.statistics!);
-  return { mean, std };
+/** Mean and std that inputs of the exported ONNX model are normalized with. */
+function inputNormalization(loaded: LoadedModel) {
+  const n = loaded.normalization;
+  return n && { mean: n.mean, std: n.std };
+}
+
+function trainedCareamist(): CAREamist {
+  if (!(model instanceof CAREamist)) throw new Error('train or load a checkpoint first');
+  return model;
 }
 
 async function train(message: Extract<ToWorker, { type: 'train' }>): Promise<void> {
@@ -79,64 +73,44 @@ async function train(message: Extract<ToWorker, { type: 'train' }>): Promise<voi
     },
   });
   controller = new AbortController();
+  let careamist: CAREamist | undefined = trainee;
   try {
     await trainee.train({ trainSource: [source] }, { signal: controller.signal });
-    careamist = trainee;
   } catch (err) {
     if (!controller.signal.aborted) throw err;
     // Stopped: keep the weights of the last finished epoch, which the trainer saved with its statistics.
-    await trainee.engineModel?.dispose();
-    const last = await store.read(LAST);
+    await trainee.dispose();
+    const last = await store.read(RUN_FILES.lastCheckpoint);
     careamist = last && (await CAREamist.fromCheckpoint(last, { runtime }));
   } finally {
     controller = undefined;
   }
-  checkpoint = careamist && (await store.read(LAST));
+  model = careamist;
   trainedOn = careamist && source;
   post({
     type: 'trained',
     stopped: careamist !== trainee,
-    normalization: careamist && normalizationOf(careamist),
+    normalization: careamist && inputNormalization(careamist),
   });
 }
 
 async function load(message: Extract<ToWorker, { type: 'load-model' }>): Promise<void> {
   const runtime = await runtimeFor(message.useWebGPU);
   await forgetModel();
-  const bytes = new Uint8Array(await message.file.arrayBuffer());
-  if (message.name.toLowerCase().endsWith('.zip')) {
-    bmz = await createBmzPredictor(await importBmz(bytes, message.name), runtime);
-    post({ type: 'loaded', name: message.name, kind: 'bmz' });
-    return;
-  }
-  careamist = await CAREamist.fromCheckpoint(bytes, { runtime }, message.name);
-  if (!careamist.statistics)
-    throw new Error(`${message.name}: the checkpoint has no normalization statistics`);
-  checkpoint = bytes;
+  model = await loadModel(new Uint8Array(await message.file.arrayBuffer()), message.name, { runtime });
   post({
     type: 'loaded',
     name: message.name,
-    kind: 'checkpoint',
-    axes: careamist.config.data_config.axes,
-    normalization: normalizationOf(careamist),
+    kind: model.kind === 'bmz' ? 'bmz' : 'checkpoint',
+    axes: model.axes,
+    normalization: inputNormalization(model),
   });
 }
 
-function prediction(source: ImageSource, settings: PredictionSettings): Promise<AxesArray> {
-  if (careamist) return careamist.predict(source, settings);
-  if (bmz) {
-    const model = bmz;
-    return predict(source, (batch, shape) => model.predict(batch, shape), {
-      ...settings,
-      model: model.tiling,
-    });
-  }
-  throw new Error('train or load a model first');
-}
-
 async function denoise(message: Extract<ToWorker, { type: 'predict' }>): Promise<void> {
+  if (!model) throw new Error('train or load a model first');
   const source = await openImageData(message.file, { name: message.name, axes: message.axes });
-  const result = await prediction(source, {
+  const result = await model.predict(source, {
     onProgress: (done, total) => post({ type: 'predict-progress', done, total }),
   });
   const data = result.data instanceof Float32Array ? result.data : Float32Array.from(result.data);
@@ -155,19 +129,19 @@ async function handle(message: ToWorker): Promise<void> {
     case 'predict':
       return denoise(message);
     case 'export-onnx': {
-      if (!careamist) throw new Error('train or load a checkpoint first');
-      const bytes = careamist.exportOnnx().slice();
+      const bytes = trainedCareamist().exportOnnx().slice();
       post({ type: 'model', format: 'onnx', bytes }, [bytes.buffer]);
       return;
     }
     case 'export-checkpoint': {
-      if (!checkpoint) throw new Error('train or load a checkpoint first');
-      post({ type: 'model', format: 'safetensors', bytes: checkpoint.slice() });
+      const bytes = trainedCareamist().checkpoint();
+      post({ type: 'model', format: 'safetensors', bytes }, [bytes.buffer]);
       return;
     }
     case 'export-bmz': {
-      if (!careamist || !trainedOn || !backend) throw new Error('train a model first');
-      const bytes = await exportBmz(careamist, trainedOn, backend.runtime, message.details);
+      const careamist = trainedCareamist();
+      if (!trainedOn) throw new Error('train a model first');
+      const bytes = await careamist.exportBmz({ ...message.details, input: trainedOn });
       post({ type: 'model', format: 'zip', bytes }, [bytes.buffer]);
       return;
     }

@@ -96,6 +96,18 @@ export async function createImageWriter(
   );
 }
 
+/** Every image in `folder` that careamics-js reads: TIFF, PNG and NPY files and OME-Zarr folders, sorted by name. */
+export async function listImages(folder: string): Promise<string[]> {
+  const entries = await readdir(folder, { withFileTypes: true });
+  return entries
+    .filter((e) =>
+      e.isDirectory() ? /\.zarr$/i.test(e.name) : e.isFile() && formatFromName(e.name) !== undefined,
+    )
+    .map((e) => e.name)
+    .sort()
+    .map((name) => join(folder, name));
+}
+
 /** The files in `folder` ending in `extension` (case-insensitive, e.g. `tif`), sorted by name. */
 export async function listImageFiles(folder: string, extension: string): Promise<string[]> {
   const suffix = `.${extension.replace(/^\./, '').toLowerCase()}`;

@@ -13,6 +13,7 @@ export { temporarySibling, writeFileAtomic } from './atomic.js';
 export {
   createImageWriter,
   listImageFiles,
+  listImages,
   openFolder,
   openImage,
   type WriteOptions,

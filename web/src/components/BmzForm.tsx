@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import type { BmzDetails } from '../bmz.js';
+import type { BmzDetails } from '../protocol.js';
 
 /** BMZ names allow 5–128 letters, digits, spaces and `_+-()`. */
 const NAME_PATTERN = /^[A-Za-z0-9_+\- ()]{5,128}$/;

@@ -1,4 +1,4 @@
-import type { EpochRecord } from '../../../src/index.js';
+import type { EpochRecord } from 'careamics-js';
 
 const W = 360;
 const H = 180;

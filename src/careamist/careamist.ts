@@ -1,7 +1,8 @@
 /**
  * `CAREamist`: the one object a user needs — train N2V/N2V2/structN2V/CARE/N2N from a configuration, predict
- * with tiling, export ONNX — mirroring CAREamics' `CAREamist`. Browser-safe: the runtime and the run store are
- * injected (`careamics-js/node` supplies onnxruntime-node, a work folder and file paths).
+ * with tiling, export ONNX and BioImage Model Zoo packages — mirroring CAREamics' `CAREamist`. Browser-safe:
+ * the runtime and the run store are injected (`careamics-js/node` supplies onnxruntime-node, a work folder and
+ * file paths).
  */
 import {
   type Configuration,
@@ -9,23 +10,23 @@ import {
   parseConfiguration,
   resolveOptimizer,
   resolveTrainerParams,
-} from './config/index.js';
-import type { NormalizationStats } from './data/index.js';
-import { createModel, decodeSafetensors, type Model, type Runtime } from './engine/index.js';
-import { CareamicsError } from './errors.js';
-import type { ImageSource, ImageWriter } from './io/types.js';
-import { type OptimizerSpec, unetHalo } from './models/index.js';
+  saveConfigYaml,
+} from '../config/index.js';
+import type { NormalizationStats } from '../data/index.js';
+import { createModel, decodeSafetensors, type Model, type Runtime } from '../engine/index.js';
+import { type OptimizerSpec, unetHalo } from '../models/index.js';
+import type { ModelFacts, Normalization, PredictFn } from '../prediction/index.js';
 import {
-  type AxesArray,
-  type ModelFacts,
-  type Normalization,
-  type PredictOptions,
-  predict,
-  predictToWriter,
-} from './prediction/index.js';
-import { configWithStatistics, type Statistics, type TrainingData } from './training/dataset.js';
-import type { RunStore } from './training/store.js';
-import { Trainer, type TrainerCallbacks, type TrainerState } from './training/trainer.js';
+  configWithStatistics,
+  type RunStore,
+  type Statistics,
+  Trainer,
+  type TrainerCallbacks,
+  type TrainerState,
+  type TrainingData,
+} from '../training/index.js';
+import { type BmzExportDetails, exportCareamistToBmz } from './bmz.js';
+import { CAREamistError, TiledModel } from './tiled.js';
 
 export interface CAREamistOptions {
   runtime: Runtime;
@@ -34,15 +35,8 @@ export interface CAREamistOptions {
   callbacks?: TrainerCallbacks;
 }
 
-export type PredictionSettings = Omit<PredictOptions, 'model' | 'normalization'>;
-
-export class CAREamistError extends CareamicsError<'CAREamistError'> {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('CAREamistError', message, options);
-  }
-}
-
-export class CAREamist {
+export class CAREamist extends TiledModel {
+  readonly kind = 'checkpoint';
   config: Configuration;
   private model?: Model;
   private trainerState?: TrainerState;
@@ -52,6 +46,7 @@ export class CAREamist {
     config: Configuration | unknown,
     readonly options: CAREamistOptions,
   ) {
+    super();
     this.config = parseConfiguration(config).config;
   }
 
@@ -100,30 +95,48 @@ export class CAREamist {
     };
   }
 
-  /** Tiled prediction of a whole image (any size; tiles chosen from a memory budget unless given). */
-  async predict(source: ImageSource | AxesArray, settings: PredictionSettings = {}): Promise<AxesArray> {
-    const model = this.trainedModel();
-    return predict(source, (batch, shape) => model.predict(batch, shape), this.predictOptions(settings));
-  }
-
-  /** Streams the prediction region by region into `writer` (TIFF, OME-Zarr, …): bounded memory. */
-  async predictToWriter(
-    source: ImageSource,
-    writer: ImageWriter,
-    settings: PredictionSettings = {},
-  ): Promise<void> {
-    const model = this.trainedModel();
-    await predictToWriter(
-      source,
-      writer,
-      (batch, shape) => model.predict(batch, shape),
-      this.predictOptions(settings),
-    );
-  }
-
   /** The prediction graph with weights, as ONNX bytes (normalization is applied outside it). */
   exportOnnx(): Uint8Array {
     return this.trainedModel().exportOnnx();
+  }
+
+  /**
+   * A checkpoint of the model as it is now (weights, optimizer state, configuration with statistics, trainer
+   * state): what `train` saves each epoch, and what `CAREamist.fromCheckpoint` or `careamics predict` loads.
+   */
+  checkpoint(): Uint8Array {
+    const model = this.trainedModel();
+    return model.saveState({
+      ...(this.trainerState ? { trainer: JSON.stringify(this.trainerState) } : {}),
+      config: saveConfigYaml(this.config),
+    });
+  }
+
+  /**
+   * A BioImage Model Zoo package (zip, format 0.5, ONNX weights) of the trained model, tested before it is
+   * returned: its test output is this model's prediction of the test input.
+   */
+  exportBmz(details: BmzExportDetails): Promise<Uint8Array> {
+    return exportCareamistToBmz(this, details);
+  }
+
+  /** The training statistics as the affine map prediction applies; absent before training. */
+  get normalization(): Normalization | undefined {
+    return this.stats && toPredictionNormalization(this.stats);
+  }
+
+  /** The axes the model was trained on. */
+  get axes(): string {
+    return this.config.data_config.axes;
+  }
+
+  protected network(): PredictFn {
+    const model = this.trainedModel();
+    return (batch, shape) => model.predict(batch, shape);
+  }
+
+  async dispose(): Promise<void> {
+    await this.model?.dispose();
   }
 
   /** Normalization statistics used for training and prediction. */
@@ -136,7 +149,7 @@ export class CAREamist {
   }
 
   /** What tiling needs to know about the UNet. */
-  get modelFacts(): ModelFacts {
+  get facts(): ModelFacts {
     const m = this.config.algorithm_config.model;
     return {
       depth: m.depth,
@@ -147,12 +160,6 @@ export class CAREamist {
       // The prediction module's 1 KiB per input pixel is for 32 filters; memory grows with the filter count.
       bytesPerInputPixel: 1024 * (m.num_channels_init / 32) * (m.independent_channels ? m.in_channels : 1),
     };
-  }
-
-  private predictOptions(settings: PredictionSettings): PredictOptions {
-    if (!this.stats)
-      throw new CAREamistError('no normalization statistics: train or load a checkpoint first');
-    return { ...settings, model: this.modelFacts, normalization: toPredictionNormalization(this.stats) };
   }
 
   private trainedModel(): Model {

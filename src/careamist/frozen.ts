@@ -1,0 +1,141 @@
+/**
+ * Models that predict only: a BioImage Model Zoo package (its ONNX weights with its own pre- and
+ * post-processing) or a bare ONNX graph (normalized with statistics the caller gives). Neither can be trained:
+ * their batch norm is folded into the convolutions.
+ */
+import onnxProto from 'onnx-proto';
+import { type BmzPredictor, createBmzPredictor, type ImportedBmz, testBmz } from '../bmz/index.js';
+import type { Configuration } from '../config/index.js';
+import { createSession, type Runtime, runSession } from '../engine/index.js';
+import { unetHalo } from '../models/index.js';
+import type { ModelFacts, Normalization, PredictFn } from '../prediction/index.js';
+import { CAREamistError, TiledModel } from './tiled.js';
+
+export class FrozenModel extends TiledModel {
+  private constructor(
+    readonly kind: 'bmz' | 'onnx',
+    /** Where the model came from, for messages. */
+    readonly source: string,
+    readonly facts: ModelFacts,
+    readonly axes: string | undefined,
+    readonly normalization: Normalization | undefined,
+    private readonly run: PredictFn,
+    private readonly release: () => Promise<void>,
+    /** The imported package, for BMZ models: its description, test tensors and statistics. */
+    readonly bmz?: ImportedBmz,
+  ) {
+    super();
+  }
+
+  /** The CAREamics configuration a package carries (`careamics.yaml`), when it has one. */
+  get config(): Configuration | undefined {
+    return this.bmz?.config;
+  }
+
+  protected network(): PredictFn {
+    return this.run;
+  }
+
+  dispose(): Promise<void> {
+    return this.release();
+  }
+
+  /** A BMZ package's model, with its processing steps; tiles follow its input size rule. */
+  static async fromBmz(bmz: ImportedBmz, runtime: Runtime): Promise<FrozenModel> {
+    const { facts } = bmz;
+    if (facts.depth === undefined) {
+      throw new CAREamistError(
+        `${bmz.source}: the input size step [${facts.step}] is not a power of two; cannot tile this model`,
+      );
+    }
+    const predictor: BmzPredictor = await createBmzPredictor(bmz, runtime);
+    return new FrozenModel(
+      'bmz',
+      bmz.source,
+      predictor.tiling,
+      bmz.config?.data_config.axes,
+      undefined,
+      (batch, shape) => predictor.predict(batch, shape),
+      () => predictor.dispose(),
+      bmz,
+    );
+  }
+
+  /** A bare ONNX UNet (e.g. `careamist.exportOnnx()`), normalized with the training statistics given. */
+  static async fromOnnx(
+    bytes: Uint8Array,
+    source: string,
+    runtime: Runtime,
+    normalization: Normalization,
+  ): Promise<FrozenModel> {
+    const facts = onnxFacts(bytes, source);
+    const session = await createSession(runtime, bytes, source);
+    const [inputName] = session.inputNames;
+    const [outputName] = session.outputNames;
+    return new FrozenModel(
+      'onnx',
+      source,
+      facts,
+      undefined,
+      normalization,
+      async (batch, shape) => {
+        const out = await runSession(runtime, session, { [inputName]: { data: batch, dims: shape } });
+        return { data: out[outputName].data, shape: [...out[outputName].dims] };
+      },
+      () => session.release(),
+    );
+  }
+
+  /** bioimage.io's test of a package: its test input reproduces its test output. */
+  async testPackage(runtime: Runtime) {
+    if (!this.bmz) throw new CAREamistError(`${this.source}: only BMZ packages carry a test`);
+    return testBmz(this.bmz, runtime);
+  }
+}
+
+export interface OnnxFacts extends ModelFacts {
+  /** Weight values in the graph's initializers. */
+  weights: number;
+  opset: number;
+}
+
+/** Facts of an ONNX UNet from its graph: channels and rank from the input, depth from the upsampling nodes. */
+export function onnxFacts(bytes: Uint8Array, source: string): OnnxFacts {
+  let model: onnxProto.onnx.ModelProto;
+  try {
+    model = onnxProto.onnx.ModelProto.decode(bytes);
+  } catch (cause) {
+    throw new CAREamistError(`${source}: not a valid ONNX file (${(cause as Error).message})`, { cause });
+  }
+  const graph = model.graph;
+  const initializers = new Set((graph?.initializer ?? []).map((t) => t.name));
+  const input = graph?.input?.find((i) => !initializers.has(i.name));
+  const dims = input?.type?.tensorType?.shape?.dim ?? [];
+  const output = graph?.output?.[0]?.type?.tensorType?.shape?.dim ?? [];
+  if (dims.length !== 4 && dims.length !== 5) {
+    throw new CAREamistError(
+      `${source}: the input "${input?.name}" must be (B, C, [Z,] Y, X), it has ${dims.length} axes`,
+    );
+  }
+  const count = (ops: string[]) => (graph?.node ?? []).filter((n) => ops.includes(n.opType ?? '')).length;
+  const depth = count(['Resize', 'Upsample', 'ConvTranspose']) || count(['MaxPool']);
+  const staticDim = (d: onnxProto.onnx.TensorShapeProto.IDimension | undefined) =>
+    d?.dimValue !== undefined && d.dimValue !== null ? Number(d.dimValue) : undefined;
+  const inChannels = staticDim(dims[1]);
+  if (inChannels === undefined) {
+    throw new CAREamistError(`${source}: the input's channel axis has no fixed size`);
+  }
+  const weights = (graph?.initializer ?? []).reduce(
+    (n, t) => n + (t.dims ?? []).reduce((a: number, b) => a * Number(b), 1),
+    0,
+  );
+  return {
+    depth,
+    inChannels,
+    outChannels: staticDim(output[1]) ?? inChannels,
+    is3D: dims.length === 5,
+    receptiveFieldHalo: unetHalo({ depth, n2v2: false }),
+    weights,
+    opset: Number(model.opsetImport?.find((o) => !o.domain)?.version ?? 0),
+  };
+}

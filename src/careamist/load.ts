@@ -1,0 +1,97 @@
+/**
+ * Any model file to a model that predicts, browser-safe (bytes in): a careamics-js checkpoint becomes a
+ * `CAREamist` (trainable further, exportable), a BioImage Model Zoo zip or a bare ONNX graph a `FrozenModel`.
+ * `careamics-js/node` adds paths and work directories; the command line and the web app both come through here.
+ */
+import { importBmz } from '../bmz/index.js';
+import type { Normalization } from '../prediction/index.js';
+import { CAREamist, type CAREamistOptions } from './careamist.js';
+import { FrozenModel } from './frozen.js';
+import { CAREamistError, type ModelKind } from './tiled.js';
+
+export type LoadedModel = CAREamist | FrozenModel;
+
+export interface LoadModelOptions extends CAREamistOptions {
+  /** The training statistics of a bare ONNX file, which does not store them (checkpoints and packages do). */
+  normalization?: Normalization;
+}
+
+type Loader = (bytes: Uint8Array, name: string, options: LoadModelOptions) => Promise<LoadedModel>;
+
+/** Model file formats by extension: one entry each (a new format is a new entry). */
+const MODEL_FORMATS: Record<string, { kind: ModelKind | 'config'; load: Loader }> = {
+  '.safetensors': { kind: 'checkpoint', load: loadCheckpoint },
+  '.zip': { kind: 'bmz', load: loadBmz },
+  '.onnx': { kind: 'onnx', load: loadOnnx },
+  '.yaml': { kind: 'config', load: refuseConfiguration },
+  '.yml': { kind: 'config', load: refuseConfiguration },
+};
+
+function formatOf(name: string) {
+  const extension = /\.[^./\\]+$/.exec(name.toLowerCase())?.[0];
+  return extension === undefined ? undefined : MODEL_FORMATS[extension];
+}
+
+/** What a file is by its name: a model of some kind, a configuration, or neither (`undefined`). */
+export function modelFileKind(name: string): ModelKind | 'config' | undefined {
+  return formatOf(name)?.kind;
+}
+
+/** Loads the model in `bytes`, a file called `name` (its extension says what it is). */
+export async function loadModel(
+  bytes: Uint8Array,
+  name: string,
+  options: LoadModelOptions,
+): Promise<LoadedModel> {
+  const format = formatOf(name);
+  if (!format) {
+    throw new CAREamistError(
+      `${name}: not a model; give a work dir, a .safetensors checkpoint, an .onnx file or a BMZ .zip`,
+    );
+  }
+  refuseStatisticsUnlessOnnx(format.kind, name, options);
+  return format.load(bytes, name, options);
+}
+
+/** Only bare ONNX files need the training statistics from the caller; the other files carry them. */
+export function refuseStatisticsUnlessOnnx(
+  kind: ModelKind | 'config',
+  name: string,
+  options: Pick<LoadModelOptions, 'normalization'>,
+): void {
+  if (kind !== 'onnx' && options.normalization !== undefined) {
+    throw new CAREamistError(
+      `${name}: mean and std apply to .onnx models only; the others carry their statistics`,
+    );
+  }
+}
+
+/** A loaded checkpoint must be able to predict: it was saved after training, with its statistics. */
+export async function requireStatistics<T extends CAREamist>(careamist: T, name: string): Promise<T> {
+  if (!careamist.normalization) {
+    await careamist.dispose();
+    throw new CAREamistError(`${name}: the checkpoint has no normalization statistics`);
+  }
+  return careamist;
+}
+
+async function loadCheckpoint(bytes: Uint8Array, name: string, options: LoadModelOptions) {
+  return requireStatistics(await CAREamist.fromCheckpoint(bytes, options, name), name);
+}
+
+async function loadBmz(bytes: Uint8Array, name: string, options: LoadModelOptions) {
+  return FrozenModel.fromBmz(await importBmz(bytes, name), options.runtime);
+}
+
+async function loadOnnx(bytes: Uint8Array, name: string, options: LoadModelOptions) {
+  if (!options.normalization) {
+    throw new CAREamistError(
+      `${name}: an .onnx model needs the training mean and std (--mean/--std); work dirs, checkpoints and BMZ zips carry them`,
+    );
+  }
+  return FrozenModel.fromOnnx(bytes, name, options.runtime, options.normalization);
+}
+
+async function refuseConfiguration(_bytes: Uint8Array, name: string): Promise<never> {
+  throw new CAREamistError(`${name}: a configuration, not a trained model; train it first`);
+}

@@ -1,0 +1,278 @@
+/**
+ * The facade with paths: a `CAREamist` that keeps its run in a work directory, `loadModel` for any model on
+ * disk (work dir, checkpoint, BMZ zip, ONNX), and prediction from files into files, written atomically.
+ */
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { freemem } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { type Configuration, loadConfigYaml } from '../config/index.js';
+import { nodeRuntime } from '../engine/node.js';
+import type { ImageSource } from '../io/index.js';
+import {
+  createImageWriter,
+  listImageFiles,
+  openFolder,
+  openImage,
+  writeFileAtomic,
+  writeImage,
+} from '../io/node/index.js';
+import { type AxesArray, outputLayout } from '../prediction/index.js';
+import { RUN_FILES, type TrainingData } from '../training/index.js';
+import { FolderStore } from '../training/node.js';
+import type { BmzExportDetails } from './bmz.js';
+import { type CAREamistOptions, CAREamist as CoreCAREamist, checkpointConfiguration } from './careamist.js';
+import type { FrozenModel } from './frozen.js';
+import {
+  type LoadModelOptions,
+  loadModel as loadModelBytes,
+  modelFileKind,
+  refuseStatisticsUnlessOnnx,
+  requireStatistics,
+} from './load.js';
+import { CAREamistError, type PredictionSettings, type TiledModel } from './tiled.js';
+
+export type PathOrSources = string | readonly string[] | readonly ImageSource[];
+
+export interface NodeTrainingData {
+  trainSource: PathOrSources;
+  trainTarget?: PathOrSources;
+  valSource?: PathOrSources;
+  valTarget?: PathOrSources;
+}
+
+export interface NodeCAREamistOptions extends Partial<CAREamistOptions> {
+  /** The run folder: config.yaml, checkpoints/, trainer.json, losses.csv. */
+  workDir?: string;
+}
+
+/** Prediction settings for files: `axes` overrides the model's training axes for the inputs. */
+export type FilePredictionSettings = PredictionSettings & { axes?: string };
+
+/** Opens files, or every image of a folder (by the configuration's `data_type`), with the given axes. */
+export async function openSources(
+  input: PathOrSources,
+  axes: string,
+  dataType = 'tiff',
+): Promise<ImageSource[]> {
+  if (typeof input !== 'string') {
+    const items = [...input];
+    if (items.every((i) => typeof i === 'string')) {
+      return Promise.all((items as string[]).map((p) => openImage(p, { axes })));
+    }
+    return items as ImageSource[];
+  }
+  if (!input.endsWith('.zarr') && (await isDirectory(input))) {
+    const extension = folderExtension(dataType);
+    const sources = await openFolder(input, { extension, axes });
+    if (sources.length === 0) throw new CAREamistError(`${input}: no .${extension} files in this folder`);
+    return sources;
+  }
+  return [await openImage(input, { axes })];
+}
+
+export class CAREamist extends CoreCAREamist {
+  readonly workDir?: string;
+
+  constructor(config: Configuration | unknown, options: NodeCAREamistOptions = {}) {
+    const { workDir, ...rest } = options;
+    super(config, {
+      runtime: rest.runtime ?? nodeRuntime(),
+      store: rest.store ?? (workDir ? new FolderStore(workDir) : undefined),
+      callbacks: rest.callbacks,
+    });
+    this.workDir = workDir;
+  }
+
+  /**
+   * Loads a trained model from a work directory (its last checkpoint) or a `.safetensors` checkpoint, or starts
+   * an untrained one from a config YAML. For BMZ packages and ONNX files, which predict only, see `loadModel`.
+   */
+  static async load(path: string, options: NodeCAREamistOptions = {}): Promise<CAREamist> {
+    const info = await stat(path).catch((cause) => {
+      throw new CAREamistError(`${path}: no such file or directory`, { cause });
+    });
+    const file = info.isDirectory() ? join(path, RUN_FILES.lastCheckpoint) : path;
+    const kind = modelFileKind(file);
+    if (kind === 'bmz' || kind === 'onnx') {
+      throw new CAREamistError(
+        `${path}: a ${kind.toUpperCase()} model predicts only; open it with loadModel()`,
+      );
+    }
+    const bytes = await readFile(file).catch((cause) => {
+      throw new CAREamistError(`${file}: cannot read the checkpoint (${(cause as Error).message})`, {
+        cause,
+      });
+    });
+    if (kind === 'config') {
+      return new CAREamist(loadConfigYaml(bytes.toString('utf8')).config, options);
+    }
+    const checkpoint = new Uint8Array(bytes);
+    const careamist = new CAREamist(checkpointConfiguration(checkpoint, file), {
+      workDir: info.isDirectory() ? path : undefined,
+      ...options,
+    });
+    await careamist.restore(checkpoint, file);
+    return careamist;
+  }
+
+  /** Trains on files, folders or ImageSources. */
+  override async train(
+    data: NodeTrainingData | TrainingData,
+    options: { signal?: AbortSignal; resume?: boolean } = {},
+  ) {
+    const { axes, data_type: dataType } = this.config.data_config;
+    const targetAxes = this.config.data_config.target_axes ?? axes;
+    const open = (input: PathOrSources | undefined, a: string) =>
+      input === undefined ? undefined : openSources(input, a, dataType);
+    return super.train(
+      {
+        trainSource: (await open(data.trainSource, axes))!,
+        trainTarget: await open(data.trainTarget, targetAxes),
+        valSource: await open(data.valSource, axes),
+        valTarget: await open(data.valTarget, targetAxes),
+      },
+      options,
+    );
+  }
+
+  /** Predicts a file (or an ImageSource / array); `axes` overrides the configuration's for files. */
+  override async predict(
+    source: string | ImageSource | AxesArray,
+    settings: FilePredictionSettings = {},
+  ): Promise<AxesArray> {
+    const { axes, ...rest } = settings;
+    const input = typeof source === 'string' ? await openImage(source, { axes: axes ?? this.axes }) : source;
+    return super.predict(input, withMemoryBudget(rest));
+  }
+
+  /**
+   * Predicts `source` (an image, or every image of a folder by the configuration's data type) into `output`
+   * (.tif/.tiff/.npy/.png, .zarr streamed region by region, or a folder). Written atomically; never over the input.
+   */
+  async predictToDisk(
+    source: string | ImageSource,
+    output: string,
+    settings: FilePredictionSettings = {},
+  ): Promise<void> {
+    if (typeof source === 'string' && !source.endsWith('.zarr') && (await isDirectory(source))) {
+      await this.predictFolder(source, output, settings);
+      return;
+    }
+    await predictToDisk(this, source, output, settings);
+  }
+
+  /** A BioImage Model Zoo package of the trained model, tested, then written atomically to `path` (.zip). */
+  async exportBmzFile(path: string, details: BmzExportDetails): Promise<Uint8Array> {
+    const zip = await this.exportBmz(details);
+    await writeFileAtomic(path, [zip]);
+    return zip;
+  }
+
+  /** Every image of `folder` (by the configuration's data type) into `outputFolder`, file names kept. */
+  private async predictFolder(
+    folder: string,
+    outputFolder: string,
+    settings: FilePredictionSettings,
+  ): Promise<void> {
+    const extension = folderExtension(this.config.data_config.data_type);
+    const files = await listImageFiles(folder, extension);
+    if (files.length === 0) throw new CAREamistError(`${folder}: no .${extension} files in this folder`);
+    await mkdir(outputFolder, { recursive: true });
+    for (const file of files) {
+      const target = join(outputFolder, basename(file).replace(/\.npy$/, '.tif'));
+      await predictToDisk(this, file, target, settings);
+    }
+  }
+}
+
+/**
+ * Predicts one image into `output`: .zarr is streamed region by region (bounded memory), other formats are
+ * predicted in memory and written atomically. The output never overwrites the input.
+ */
+export async function predictToDisk(
+  model: TiledModel,
+  source: string | ImageSource,
+  output: string,
+  settings: FilePredictionSettings = {},
+): Promise<{ axes: string; shape: number[] }> {
+  if (typeof source === 'string' && resolve(source) === resolve(output)) {
+    throw new CAREamistError(`${output}: the output would overwrite the input`);
+  }
+  const { axes, ...rest } = settings;
+  const trainingAxes = axes ?? model.axes;
+  const input =
+    typeof source === 'string'
+      ? await openImage(source, trainingAxes === undefined ? {} : { axes: trainingAxes })
+      : source;
+  const options = withMemoryBudget(rest);
+  if (output.endsWith('.zarr')) {
+    const layout = outputLayout(input.axes, [...input.shape], model.facts.outChannels);
+    const dtype = options.outputDtype === 'input' ? input.dtype : 'float32';
+    const writer = await createImageWriter(output, { shape: layout.shape, dtype, axes: layout.axes });
+    await model.predictToWriter(input, writer, options);
+    return layout;
+  }
+  const result = await model.predict(input, options);
+  await writeImage(output, result, { axes: result.axes });
+  return result;
+}
+
+/** What a path holds: a trained run, a model file, a configuration, or (anything else) an image. */
+export type PathKind = 'run' | 'checkpoint' | 'onnx' | 'bmz' | 'config' | 'image';
+
+/** Classifies a path by what is on disk: folders by their content, files by extension. */
+export async function pathKind(path: string): Promise<PathKind> {
+  const info = await stat(path).catch((cause) => {
+    throw new CAREamistError(`${path}: no such file or directory`, { cause });
+  });
+  if (info.isDirectory()) {
+    if (/\.zarr\/?$/i.test(path)) return 'image';
+    if (await stat(join(path, RUN_FILES.lastCheckpoint)).catch(() => undefined)) return 'run';
+    throw new CAREamistError(
+      `${path}: a folder without ${RUN_FILES.lastCheckpoint} (not a trained work dir; train into it first)`,
+    );
+  }
+  return modelFileKind(path) ?? 'image';
+}
+
+/**
+ * Any model on disk, ready to predict: a work dir or `.safetensors` checkpoint (a `CAREamist`), a BMZ zip or an
+ * ONNX file (a `FrozenModel`; ONNX needs `normalization`). Runs on onnxruntime-node unless `runtime` is given.
+ */
+export async function loadModel(
+  path: string,
+  options: Partial<LoadModelOptions> = {},
+): Promise<CAREamist | FrozenModel> {
+  const kind = await pathKind(path);
+  if (kind === 'image') {
+    throw new CAREamistError(
+      `${path}: not a model; give a work dir, a .safetensors checkpoint, an .onnx file or a BMZ .zip`,
+    );
+  }
+  const runtime = options.runtime ?? nodeRuntime();
+  if (kind === 'run' || kind === 'checkpoint') {
+    refuseStatisticsUnlessOnnx('checkpoint', path, options);
+    return requireStatistics(await CAREamist.load(path, { ...options, runtime }), path);
+  }
+  // Checkpoints were opened above as the Node CAREamist (work dir and paths); what is left predicts only.
+  const loaded = await loadModelBytes(new Uint8Array(await readFile(path)), path, { ...options, runtime });
+  return loaded as FrozenModel;
+}
+
+/** The file extension a folder of `data_type` images has (CAREamics: tiff → .tif, array → .npy). */
+function folderExtension(dataType: string): string {
+  return dataType === 'tiff' ? 'tif' : dataType === 'array' ? 'npy' : dataType;
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
+}
+
+/**
+ * Automatic tiles get half the free memory, at most 1 GiB, unless the caller sets a budget: larger tiles are not
+ * faster (bench:predict: 552² tiles on a 2048² image cost 1.05× one untiled pass) and would crowd out the rest.
+ */
+const MAX_AUTOMATIC_BUDGET = 1024 ** 3;
+function withMemoryBudget(settings: PredictionSettings): PredictionSettings {
+  return { memoryBudgetBytes: Math.min(freemem() / 2, MAX_AUTOMATIC_BUDGET), ...settings };
+}

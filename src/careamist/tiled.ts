@@ -1,0 +1,59 @@
+/**
+ * What every loaded model offers, whatever its file: tiled prediction of whole images (any size, TTA, streaming
+ * into a writer) around a network that takes (B, C, [Z,] Y, X) tiles. `CAREamist` (trainable, from a
+ * configuration or checkpoint) and `FrozenModel` (a BioImage Model Zoo package or a bare ONNX file) are the two.
+ */
+import { CareamicsError } from '../errors.js';
+import type { ImageSource, ImageWriter } from '../io/types.js';
+import {
+  type AxesArray,
+  type ModelFacts,
+  type Normalization,
+  type PredictFn,
+  type PredictOptions,
+  predict,
+  predictToWriter,
+} from '../prediction/index.js';
+
+export class CAREamistError extends CareamicsError<'CAREamistError'> {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CAREamistError', message, options);
+  }
+}
+
+/** A model file's kind: a careamics-js checkpoint (or work dir), a BMZ package, or a bare ONNX graph. */
+export type ModelKind = 'checkpoint' | 'bmz' | 'onnx';
+
+export type PredictionSettings = Omit<PredictOptions, 'model' | 'normalization'>;
+
+export abstract class TiledModel {
+  abstract readonly kind: ModelKind;
+  /** The axes the model was trained on: the default for images. Unknown for a bare ONNX file. */
+  abstract readonly axes: string | undefined;
+  /** What tiling needs to know about the network. */
+  abstract readonly facts: ModelFacts;
+  /** Applied around the network by tiling; absent where the model normalizes itself (BMZ processing). */
+  abstract readonly normalization: Normalization | undefined;
+  /** The network on normalized tiles; throws where the model cannot predict yet (untrained). */
+  protected abstract network(): PredictFn;
+  /** Releases the ONNX Runtime sessions. */
+  abstract dispose(): Promise<void>;
+
+  /** Tiled prediction of a whole image (any size; tiles chosen from a memory budget unless given). */
+  predict(source: ImageSource | AxesArray, settings: PredictionSettings = {}): Promise<AxesArray> {
+    return predict(source, this.network(), this.predictionOptions(settings));
+  }
+
+  /** Streams the prediction region by region into `writer` (TIFF, OME-Zarr, …): bounded memory. */
+  predictToWriter(
+    source: ImageSource,
+    writer: ImageWriter,
+    settings: PredictionSettings = {},
+  ): Promise<void> {
+    return predictToWriter(source, writer, this.network(), this.predictionOptions(settings));
+  }
+
+  private predictionOptions(settings: PredictionSettings): PredictOptions {
+    return { ...settings, model: this.facts, normalization: this.normalization };
+  }
+}
