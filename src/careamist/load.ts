@@ -86,7 +86,7 @@ async function loadBmz(bytes: Uint8Array, name: string, options: LoadModelOption
 async function loadOnnx(bytes: Uint8Array, name: string, options: LoadModelOptions) {
   if (!options.normalization) {
     throw new CAREamistError(
-      `${name}: an .onnx model needs the training mean and std (--mean/--std); work dirs, checkpoints and BMZ zips carry them`,
+      `${name}: an .onnx model needs the training mean and std (normalization); checkpoints and BMZ zips carry them`,
     );
   }
   return FrozenModel.fromOnnx(bytes, name, options.runtime, options.normalization);

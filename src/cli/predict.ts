@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { freemem } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { isIoError, listImages, loadModel, openImage, predictToDisk } from '../node.js';
+import { isIoError, listImages, loadModel, openImage, pathKind, predictToDisk } from '../node.js';
 import { CliError, UsageError } from './errors.js';
 import { bar, ProgressBar } from './progress.js';
 import {
@@ -83,6 +83,30 @@ async function openSource(ctx: CliContext, path: string, axes?: string, training
   }
 }
 
+/** What `predict` needs of its MODEL argument, checked before anything is loaded: usage errors, exit 2. */
+async function checkModelArgument(modelPath: string, o: PredictCliOptions): Promise<void> {
+  const kind = await pathKind(modelPath);
+  if (kind === 'config') {
+    throw new UsageError(
+      `${modelPath}: a configuration, not a trained model; train it first (careamics train ${modelPath} …)`,
+    );
+  }
+  if (kind === 'image') {
+    throw new UsageError(
+      `${modelPath}: not a model; give a work dir, a .safetensors checkpoint, an .onnx file or a BMZ .zip`,
+    );
+  }
+  const statistics = o.mean !== undefined || o.std !== undefined;
+  if (kind !== 'onnx' && statistics) {
+    throw new UsageError('--mean and --std apply to .onnx models only; the others carry their statistics');
+  }
+  if (kind === 'onnx' && (o.mean === undefined || o.std === undefined)) {
+    throw new UsageError(
+      `${modelPath}: an .onnx model needs --mean and --std (the training statistics); work dirs, checkpoints and BMZ zips carry them`,
+    );
+  }
+}
+
 export function predictCommand(ctx: CliContext): Command {
   return new Command('predict')
     .description('denoise an image, or every image of a folder, with a trained model')
@@ -123,9 +147,7 @@ export function predictCommand(ctx: CliContext): Command {
       spatial(o.tileSize, '--tile-size');
       spatial(o.tileOverlap, '--tile-overlap');
       const plan = await planOutputs(sourcePath, o.format, o.output);
-      if ((o.mean === undefined) !== (o.std === undefined)) {
-        throw new UsageError('--mean and --std go together: give both, one value per channel');
-      }
+      await checkModelArgument(modelPath, o);
       const model = await loadModel(modelPath, {
         normalization: o.mean && o.std ? { mean: o.mean, std: o.std } : undefined,
       });

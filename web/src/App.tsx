@@ -1,4 +1,3 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
 import {
   type DType,
   type EpochRecord,
@@ -8,6 +7,7 @@ import {
   type StepProgress,
   validateAxes,
 } from 'careamics-js';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { BmzForm } from './components/BmzForm.js';
 import { LossChart } from './components/LossChart.js';
 import { Settings } from './components/Settings.js';

@@ -1,8 +1,9 @@
 /** Chooses ONNX Runtime's execution providers in the worker: WebGPU when it really works, else WebAssembly. */
+
+import { defaultSessionOptions, type Runtime } from 'careamics-js';
 import type * as Ort from 'onnxruntime-web';
 import mjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.mjs?url';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
-import { defaultSessionOptions, type Runtime } from 'careamics-js';
 
 export interface Backend {
   runtime: Runtime;
