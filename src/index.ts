@@ -49,7 +49,7 @@ export {
   openTiff,
   validateAxes,
 } from './io/index.js';
-export { fitScaleOffset, psnr, scaleInvariantPsnr, ssim } from './metrics/index.js';
+export { fitScaleOffset, MetricsError, psnr, scaleInvariantPsnr, ssim } from './metrics/index.js';
 export type { LossName, OptimizerSpec, UNetArchitecture } from './models/index.js';
 export { DEFAULT_UNET, ModelError } from './models/index.js';
 export type { AxesArray, ModelFacts, PredictFn, PredictOptions } from './prediction/index.js';
