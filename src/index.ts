@@ -53,7 +53,7 @@ export { fitScaleOffset, MetricsError, psnr, scaleInvariantPsnr, ssim } from './
 export type { LossName, OptimizerSpec, UNetArchitecture } from './models/index.js';
 export { DEFAULT_UNET, ModelError } from './models/index.js';
 export type { AxesArray, ModelFacts, PredictFn, PredictOptions } from './prediction/index.js';
-export { predict, predictToWriter, withTTA } from './prediction/index.js';
+export { PredictionError, predict, predictToWriter, withTTA } from './prediction/index.js';
 export type {
   EpochRecord,
   RunStore,

@@ -9,6 +9,12 @@
  * });
  */
 export { arraySource, arrayWriter, castFloat32 } from './array-image.js';
+export {
+  isPredictionError,
+  PredictionError,
+  type PredictionErrorDetails,
+  type PredictionErrorTag,
+} from './errors.js';
 export { outputLayout } from './layout.js';
 export {
   type AutoTileInput,
