@@ -32,6 +32,7 @@ import { constant, GraphError, product, sameShape, type Tensor } from './tensor.
 /** Gradients of the node's inputs given the gradient `g` of its output; `needs[i]` says which are wanted. */
 export type Vjp = (g: Tensor, node: Tensor, needs: readonly boolean[]) => (Tensor | undefined)[];
 
+/** Un-broadcast: the gradient summed back to the shape of an operand that was broadcast. */
 const unb = sumToShape;
 
 /** Ops without an entry (comparisons, Sign, Pow, Max, ConvTranspose) have no gradient. */
