@@ -64,11 +64,11 @@ export {
   openTiff,
   validateAxes,
 } from './io/index.js';
-export { fitScaleOffset, psnr, scaleInvariantPsnr, ssim } from './metrics/index.js';
+export { fitScaleOffset, MetricsError, psnr, scaleInvariantPsnr, ssim } from './metrics/index.js';
 export type { LossName, OptimizerSpec, UNetArchitecture } from './models/index.js';
 export { DEFAULT_UNET, ModelError } from './models/index.js';
 export type { AxesArray, ModelFacts, Normalization, PredictFn, PredictOptions } from './prediction/index.js';
-export { predict, predictToWriter, withTTA } from './prediction/index.js';
+export { PredictionError, predict, predictToWriter, withTTA } from './prediction/index.js';
 export type {
   EpochRecord,
   RunStore,

@@ -1,7 +1,7 @@
 import { CareamicsError } from '../errors.js';
 
-/** What went wrong with a BioImage Model Zoo package; callers branch on `reason`, users read the message. */
-export type BmzProblem =
+/** What went wrong with a BioImage Model Zoo package; callers branch on the tag, users read the message. */
+export type BmzErrorTag =
   | 'NotAZip'
   | 'MissingFile'
   | 'HashMismatch'
@@ -10,21 +10,21 @@ export type BmzProblem =
   | 'NoOnnxWeights'
   | 'UnsupportedProcessing'
   | 'UnsupportedAxes'
-  | 'InvalidInput';
+  | 'InvalidInput'
+  | 'TestFailed';
 
 /** A BMZ export or import failure, naming the file inside the package when there is one. */
-export class BmzError extends CareamicsError<'BmzError'> {
-  readonly reason: BmzProblem;
+export class BmzError<Tag extends BmzErrorTag = BmzErrorTag> extends CareamicsError<Tag> {
   readonly file?: string;
 
-  constructor(reason: BmzProblem, message: string, options?: { file?: string; cause?: unknown }) {
-    super('BmzError', options?.file ? `${options.file}: ${message}` : message, options);
-    this.reason = reason;
+  constructor(tag: Tag, message: string, options?: { file?: string; cause?: unknown }) {
+    super(tag, options?.file ? `${options.file}: ${message}` : message, options);
     this.file = options?.file;
   }
 }
 
-/** True when `err` is a `BmzError`, optionally with one of the given reasons. */
-export function isBmzError(err: unknown, ...reasons: BmzProblem[]): err is BmzError {
-  return err instanceof BmzError && (reasons.length === 0 || reasons.includes(err.reason));
+/** True when `err` is a `BmzError`, optionally one of the given tags. */
+export function isBmzError<T extends BmzErrorTag>(err: unknown, ...tags: T[]): err is BmzError<T> {
+  if (!(err instanceof BmzError)) return false;
+  return tags.length === 0 || (tags as string[]).includes(err._tag);
 }

@@ -11,7 +11,7 @@
  * const restored = await predictor.predict(image, [1, 1, 256, 256]);
  * ```
  */
-export { BmzError, type BmzProblem, isBmzError } from './errors.js';
+export { BmzError, type BmzErrorTag, isBmzError } from './errors.js';
 export { type ExportBmzOptions, exportToBmz } from './export.js';
 export { type BmzModelFacts, type BmzTolerance, type ImportedBmz, importBmz } from './import.js';
 export {

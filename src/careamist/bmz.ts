@@ -5,6 +5,7 @@
  */
 import {
   type BmzAuthor,
+  BmzError,
   centredTestCrop,
   exportToBmz,
   importBmz,
@@ -12,13 +13,13 @@ import {
   normalizedPredict,
   testBmz,
 } from '../bmz/index.js';
+import type { Configuration } from '../config/index.js';
 import { Rng } from '../data/index.js';
+import type { Model, Runtime } from '../engine/index.js';
 import { ArraySource } from '../io/memory.js';
 import type { ImageSource } from '../io/types.js';
 import type { UNetArchitecture } from '../models/index.js';
 import type { AxesArray, Normalization } from '../prediction/index.js';
-import type { CAREamist } from './careamist.js';
-import { CAREamistError } from './tiled.js';
 
 export interface BmzExportDetails {
   /** 5–128 characters: letters, digits, spaces and `_+-()`. */
@@ -41,19 +42,23 @@ export interface BmzExportDetails {
   version?: string;
 }
 
-export async function exportCareamistToBmz(
-  careamist: CAREamist,
+/** What a package is made of: the trained model, its configuration, statistics and losses. */
+export interface TrainedModel {
+  model: Model;
+  runtime: Runtime;
+  config: Configuration;
+  normalization: Normalization;
+  losses: { train_epoch: number[]; val_epoch: (number | null)[] };
+}
+
+export async function exportTrainedModelToBmz(
+  { model, runtime, config, normalization: n, losses }: TrainedModel,
   details: BmzExportDetails,
 ): Promise<Uint8Array> {
-  const model = careamist.engineModel;
-  const n = careamist.normalization;
-  if (!model || !n) throw new CAREamistError('the model is not trained: call train() or load a checkpoint');
   const { architecture } = model;
-  const config = careamist.config;
-  const losses = careamist.getLosses();
   const vals = losses.val_epoch.filter((v): v is number => v !== null);
   const zip = await exportToBmz({
-    onnx: careamist.exportOnnx(),
+    onnx: model.exportOnnx(),
     config,
     architecture,
     normalization: { means: n.mean, stds: n.std, targetMeans: n.targetMean, targetStds: n.targetStd },
@@ -82,9 +87,10 @@ export async function exportCareamistToBmz(
     version: details.version,
     cover: details.cover,
   });
-  const test = await testBmz(await importBmz(zip, `${details.name}.zip`), careamist.options.runtime);
+  const test = await testBmz(await importBmz(zip, `${details.name}.zip`), runtime);
   if (!test.passed) {
-    throw new CAREamistError(
+    throw new BmzError(
+      'TestFailed',
       `the BioImage Model Zoo package fails its own test (max |Δ| ${test.maxAbsDiff.toExponential(2)}, ${test.mismatched} values off)`,
     );
   }

@@ -25,7 +25,7 @@ import {
   type TrainerState,
   type TrainingData,
 } from '../training/index.js';
-import { type BmzExportDetails, exportCareamistToBmz } from './bmz.js';
+import { type BmzExportDetails, exportTrainedModelToBmz } from './bmz.js';
 import { CAREamistError, TiledModel } from './tiled.js';
 
 export interface CAREamistOptions {
@@ -117,7 +117,17 @@ export class CAREamist extends TiledModel {
    * returned: its test output is this model's prediction of the test input.
    */
   exportBmz(details: BmzExportDetails): Promise<Uint8Array> {
-    return exportCareamistToBmz(this, details);
+    const model = this.trainedModel();
+    return exportTrainedModelToBmz(
+      {
+        model,
+        runtime: this.options.runtime,
+        config: this.config,
+        normalization: this.normalization!,
+        losses: this.getLosses(),
+      },
+      details,
+    );
   }
 
   /** The training statistics as the affine map prediction applies; absent before training. */

@@ -1,6 +1,7 @@
-/** Reverse-mode differentiation: one reverse topological walk over the op table's `vjp` rules. */
-import { add, OPS } from './ops.js';
+/** Reverse-mode differentiation: one reverse topological walk over the gradient rules in `VJPS`. */
+import { add } from './ops.js';
 import { constant, GraphError, sameShape, type Tensor } from './tensor.js';
+import { VJPS } from './vjps.js';
 
 /** Nodes reachable from `outputs`, inputs before the nodes that use them. */
 export function topologicalOrder(outputs: readonly Tensor[]): Tensor[] {
@@ -40,7 +41,7 @@ export function grad(loss: Tensor, wrt: readonly Tensor[]): Tensor[] {
     if (!g || node.inputs.length === 0) continue;
     const needs = node.inputs.map((inp) => requires.has(inp.id));
     if (!needs.some(Boolean)) continue;
-    const rule = OPS[node.op].vjp;
+    const rule = VJPS[node.op];
     if (!rule) throw new GraphError('has no gradient rule', node.op);
     const inputGrads = rule(g, node, needs);
     node.inputs.forEach((inp, k) => {

@@ -1,5 +1,6 @@
 /**
- * Symbolic tensors, the op table, reverse-mode gradients and ONNX export.
+ * Symbolic tensors, the op table (shape rule and ONNX emission per op), its gradient rules, reverse-mode
+ * gradients and ONNX export.
  *
  * @example
  * const x = input('x', [1, 1, 8, 8]);
@@ -12,7 +13,7 @@
 export { grad, topologicalOrder } from './grad.js';
 export type { OnnxGraphSpec } from './onnx.js';
 export { OPSET, toOnnx } from './onnx.js';
-export type { ConvOptions, OpDef, Vjp } from './ops.js';
+export type { ConvOptions, OpDef } from './ops.js';
 export {
   abs,
   add,
@@ -47,6 +48,7 @@ export {
   upsample,
   where,
 } from './ops.js';
-export { linearUpsampleMatrix } from './rules.js';
 export type { ElementType } from './tensor.js';
 export { constant, GraphError, input, Tensor } from './tensor.js';
+export type { Vjp } from './vjps.js';
+export { linearUpsampleMatrix, VJPS } from './vjps.js';

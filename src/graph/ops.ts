@@ -1,9 +1,19 @@
 /**
- * The op table: for every op, its shape rule, how it is written to ONNX and its vector-Jacobian product.
- * Builders (`conv`, `add`, …) create nodes; `grad()` walks them backwards using the `vjp` column;
- * `toOnnx()` writes them using the `onnx` column. Longer gradient rules live in `rules.ts`.
+ * The op table: for every op, its shape rule and how it is written to ONNX. Builders (`conv`, `add`, …) create
+ * nodes, checked by the shape rule; `toOnnx()` writes them using the `onnx` column. The gradient column is
+ * `VJPS` in `vjps.ts`, which `grad()` walks.
  */
-import * as rules from './rules.js';
+import {
+  concatShape,
+  convShape,
+  convTransposeShape,
+  matmulShape,
+  nums,
+  poolShape,
+  reduceShape,
+  reshapeShape,
+  sliceShape,
+} from './shapes.js';
 import {
   type Attrs,
   broadcastShapes,
@@ -21,60 +31,32 @@ export interface OnnxEmission {
   attrInputs?: readonly string[];
 }
 
-/** Gradients of the node's inputs given the gradient `g` of its output; `needs[i]` says which are wanted. */
-export type Vjp = (g: Tensor, node: Tensor, needs: readonly boolean[]) => (Tensor | undefined)[];
-
 export interface OpDef {
   infer(inputs: readonly Tensor[], attrs: Attrs): { shape: number[]; dtype?: ElementType };
   /** How the node is written to ONNX: one ONNX node, or (`lower`) a subgraph of primitive ops. */
   onnx: OnnxEmission | { lower: (node: Tensor) => Tensor };
-  vjp?: Vjp;
 }
 
 type In = readonly Tensor[];
 const same = (ins: In) => ({ shape: [...ins[0].shape] });
 const broadcast = (op: string) => (ins: In) => ({ shape: broadcastShapes(ins[0].shape, ins[1].shape, op) });
 const compare = (op: string) => (ins: In) => ({ ...broadcast(op)(ins), dtype: 'bool' as const });
-const nums = (a: Attrs, key: string) => (a[key] as readonly number[] | undefined) ?? [];
-const unb = rules.sumToShape;
 
 export const OPS: Record<string, OpDef> = {
   Input: { infer: same, onnx: { type: 'Input' } },
   Constant: { infer: same, onnx: { type: 'Constant' } },
-  Identity: { infer: same, onnx: { type: 'Identity' }, vjp: (g) => [g] },
+  Identity: { infer: same, onnx: { type: 'Identity' } },
 
-  Add: {
-    infer: broadcast('Add'),
-    onnx: { type: 'Add' },
-    vjp: (g, n) => [unb(g, n.inputs[0].shape), unb(g, n.inputs[1].shape)],
-  },
-  Sub: {
-    infer: broadcast('Sub'),
-    onnx: { type: 'Sub' },
-    vjp: (g, n, need) => [unb(g, n.inputs[0].shape), need[1] ? unb(neg(g), n.inputs[1].shape) : undefined],
-  },
-  Mul: {
-    infer: broadcast('Mul'),
-    onnx: { type: 'Mul' },
-    vjp: (g, n, need) => [
-      need[0] ? unb(mul(g, n.inputs[1]), n.inputs[0].shape) : undefined,
-      need[1] ? unb(mul(g, n.inputs[0]), n.inputs[1].shape) : undefined,
-    ],
-  },
-  Div: {
-    infer: broadcast('Div'),
-    onnx: { type: 'Div' },
-    vjp: (g, n, need) => [
-      need[0] ? unb(div(g, n.inputs[1]), n.inputs[0].shape) : undefined,
-      need[1] ? unb(neg(div(mul(g, n), n.inputs[1])), n.inputs[1].shape) : undefined,
-    ],
-  },
+  Add: { infer: broadcast('Add'), onnx: { type: 'Add' } },
+  Sub: { infer: broadcast('Sub'), onnx: { type: 'Sub' } },
+  Mul: { infer: broadcast('Mul'), onnx: { type: 'Mul' } },
+  Div: { infer: broadcast('Div'), onnx: { type: 'Div' } },
   Pow: { infer: broadcast('Pow'), onnx: { type: 'Pow' } },
   Max: { infer: broadcast('Max'), onnx: { type: 'Max' } },
-  Relu: { infer: same, onnx: { type: 'Relu' }, vjp: (g, n) => [where(greater(n, 0), g, 0)] },
-  Sigmoid: { infer: same, onnx: { type: 'Sigmoid' }, vjp: (g, n) => [mul(g, mul(n, sub(1, n)))] },
-  Sqrt: { infer: same, onnx: { type: 'Sqrt' }, vjp: (g, n) => [div(mul(g, 0.5), n)] },
-  Abs: { infer: same, onnx: { type: 'Abs' }, vjp: (g, n) => [mul(g, sign(n.inputs[0]))] },
+  Relu: { infer: same, onnx: { type: 'Relu' } },
+  Sigmoid: { infer: same, onnx: { type: 'Sigmoid' } },
+  Sqrt: { infer: same, onnx: { type: 'Sqrt' } },
+  Abs: { infer: same, onnx: { type: 'Abs' } },
   Sign: { infer: same, onnx: { type: 'Sign' } },
   Equal: { infer: compare('Equal'), onnx: { type: 'Equal' } },
   Greater: { infer: compare('Greater'), onnx: { type: 'Greater' } },
@@ -84,77 +66,39 @@ export const OPS: Record<string, OpDef> = {
       dtype: ins[1].dtype,
     }),
     onnx: { type: 'Where' },
-    vjp: (g, n, need) => [
-      undefined,
-      need[1] ? unb(where(n.inputs[0], g, 0), n.inputs[1].shape) : undefined,
-      need[2] ? unb(where(n.inputs[0], 0, g), n.inputs[2].shape) : undefined,
-    ],
   },
 
-  ReduceSum: {
-    infer: rules.reduceShape,
-    onnx: { type: 'ReduceSum', attrInputs: ['axes'] },
-    vjp: (g, n) => [rules.expandReduced(g, n)],
-  },
-  ReduceMean: {
-    // ONNX opset 17 still takes ReduceMean's axes as an attribute.
-    infer: rules.reduceShape,
-    onnx: { type: 'ReduceMean' },
-    vjp: (g, n) => [mul(rules.expandReduced(g, n), n.size / n.inputs[0].size)],
-  },
+  ReduceSum: { infer: reduceShape, onnx: { type: 'ReduceSum', attrInputs: ['axes'] } },
+  // ONNX opset 17 still takes ReduceMean's axes as an attribute.
+  ReduceMean: { infer: reduceShape, onnx: { type: 'ReduceMean' } },
   Reshape: {
-    infer: (ins, a) => rules.reshapeShape(ins[0], nums(a, 'shape')),
+    infer: (ins, a) => reshapeShape(ins[0], nums(a, 'shape')),
     onnx: { type: 'Reshape', attrInputs: ['shape'] },
-    vjp: (g, n) => [reshape(g, n.inputs[0].shape)],
   },
   Transpose: {
     infer: (ins, a) => ({ shape: nums(a, 'perm').map((p) => ins[0].shape[p]) }),
     onnx: { type: 'Transpose' },
-    vjp: (g, n) => [transpose(g, rules.inversePermutation(nums(n.attrs, 'perm')))],
   },
   Expand: {
     infer: (ins, a) => ({ shape: broadcastShapes(ins[0].shape, nums(a, 'shape'), 'Expand') }),
     onnx: { type: 'Expand', attrInputs: ['shape'] },
-    vjp: (g, n) => [unb(g, n.inputs[0].shape)],
   },
-  Concat: {
-    infer: rules.concatShape,
-    onnx: { type: 'Concat' },
-    vjp: (g, n, need) => rules.concatGrad(g, n, need),
-  },
-  Slice: {
-    infer: rules.sliceShape,
-    onnx: { type: 'Slice', attrInputs: ['starts', 'ends', 'axes', 'steps'] },
-    vjp: (g, n) => [rules.sliceGrad(g, n)],
-  },
+  Concat: { infer: concatShape, onnx: { type: 'Concat' } },
+  Slice: { infer: sliceShape, onnx: { type: 'Slice', attrInputs: ['starts', 'ends', 'axes', 'steps'] } },
   Pad: {
     infer: (ins, a) => ({
       shape: ins[0].shape.map((d, i) => d + nums(a, 'pads')[i] + nums(a, 'pads')[i + ins[0].rank]),
     }),
     onnx: { type: 'Pad', attrInputs: ['pads'] },
-    vjp: (g, n) => [rules.padGrad(g, n)],
   },
-  MatMul: {
-    infer: rules.matmulShape,
-    onnx: { type: 'MatMul' },
-    vjp: (g, n, need) => rules.matmulGrad(g, n, need),
-  },
+  MatMul: { infer: matmulShape, onnx: { type: 'MatMul' } },
 
-  Conv: {
-    infer: rules.convShape,
-    onnx: { type: 'Conv' },
-    vjp: (g, n, need) => [
-      need[0] ? rules.convInputGrad(g, n) : undefined,
-      need[1] ? rules.convWeightGrad(g, n) : undefined,
-      need[2] ? reduceSum(g, rules.nonChannelAxes(g.rank), false) : undefined,
-    ],
-  },
-  ConvTranspose: { infer: rules.convTransposeShape, onnx: { type: 'ConvTranspose' } },
-  MaxPool: { infer: rules.poolShape, onnx: { type: 'MaxPool' }, vjp: (g, n) => [rules.maxPoolGrad(g, n)] },
+  Conv: { infer: convShape, onnx: { type: 'Conv' } },
+  ConvTranspose: { infer: convTransposeShape, onnx: { type: 'ConvTranspose' } },
+  MaxPool: { infer: poolShape, onnx: { type: 'MaxPool' } },
   Resize: {
     infer: (ins, a) => ({ shape: ins[0].shape.map((d, i) => d * nums(a, 'scales')[i]) }),
     onnx: { type: 'Resize', attrInputs: ['roi:float', 'scales:float'] },
-    vjp: (g, n) => [rules.resizeGrad(g, n)],
   },
   /**
    * Batch norm in training mode after its statistics: y = xc · invstd · γ + β, where xc = z − mean(z) and
@@ -164,7 +108,6 @@ export const OPS: Record<string, OpDef> = {
   BatchNormAffine: {
     infer: (ins) => ({ shape: [...ins[0].shape] }),
     onnx: { lower: (n) => add(mul(mul(n.inputs[1], n.inputs[2]), n.inputs[3]), n.inputs[4]) },
-    vjp: (g, n, need) => rules.batchNormGrad(g, n, need),
   },
 };
 

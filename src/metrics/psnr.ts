@@ -1,14 +1,16 @@
-import { CareamicsError } from '../errors.js';
+import { MetricsError } from './errors.js';
 
 type Values = ArrayLike<number>;
 
-function checkSameLength(a: Values, b: Values, what: string): void {
-  if (a.length !== b.length || a.length === 0) {
-    throw new CareamicsError(
-      'MetricInput',
-      `${what}: images must be non-empty and equally long (${a.length} vs ${b.length})`,
+function checkSameLength(a: Values, b: Values, metric: string): void {
+  if (a.length !== b.length) {
+    throw new MetricsError(
+      'SizeMismatch',
+      metric,
+      `images must be equally long (${a.length} vs ${b.length})`,
     );
   }
+  if (a.length === 0) throw new MetricsError('EmptyImage', metric, 'images must not be empty');
 }
 
 export function mean(values: Values): number {

@@ -1,4 +1,4 @@
-import { CareamicsError } from '../errors.js';
+import { MetricsError } from './errors.js';
 
 export interface SsimOptions {
   /** Range of the data (max − min possible), required as in skimage for float images. */
@@ -74,12 +74,13 @@ export function ssim(
   const kernel = gaussianKernel(sigma);
   const size = shape.reduce((p, s) => p * s, 1);
   if (a.length !== size || b.length !== size) {
-    throw new CareamicsError('MetricInput', `ssim: images must both have shape [${shape.join(', ')}]`);
+    throw new MetricsError('SizeMismatch', 'ssim', `images must both have shape [${shape.join(', ')}]`);
   }
   if (shape.some((s) => s < kernel.length)) {
-    throw new CareamicsError(
-      'MetricInput',
-      `ssim: every axis must be at least the window (${kernel.length})`,
+    throw new MetricsError(
+      'ImageTooSmall',
+      'ssim',
+      `every axis must be at least the window (${kernel.length})`,
     );
   }
   const x = Float64Array.from(a);

@@ -8,6 +8,12 @@
  *   batchSize: 4,
  * });
  */
+export {
+  isPredictionError,
+  PredictionError,
+  type PredictionErrorDetails,
+  type PredictionErrorTag,
+} from './errors.js';
 export { outputLayout } from './layout.js';
 export {
   type AutoTileInput,

@@ -1,5 +1,5 @@
-import { CareamicsError } from '../errors.js';
 import { validateAxes } from '../io/axes.js';
+import { PredictionError } from './errors.js';
 import type { ModelFacts } from './types.js';
 
 /**
@@ -57,14 +57,20 @@ export function resolveLayout(
   name = '<memory>',
 ): ImageLayout {
   const upper = validateAxes(axes, shape, name, { adjacentYX: false });
-  const fail = (tag: string, problem: string): never => {
-    throw new CareamicsError(tag, `axes "${axes}" with shape [${shape.join(', ')}]: ${problem}`);
+  const fail = (problem: string): never => {
+    throw new PredictionError(
+      'IncompatibleModel',
+      `${name}: axes "${axes}" with shape [${shape.join(', ')}]: ${problem}`,
+      {
+        shape,
+      },
+    );
   };
-  if (model.is3D && !upper.includes('Z')) fail('IncompatibleModel', 'a 3D model needs a Z axis');
+  if (model.is3D && !upper.includes('Z')) fail('a 3D model needs a Z axis');
   const channelAxis = upper.indexOf('C');
   const channels = channelAxis < 0 ? 1 : shape[channelAxis]!;
   if (channels !== model.inChannels) {
-    fail('IncompatibleModel', `the model expects ${model.inChannels} channel(s), the image has ${channels}`);
+    fail(`the model expects ${model.inChannels} channel(s), the image has ${channels}`);
   }
   const find = (letters: string) => [...letters].map((l) => upper.indexOf(l)).filter((i) => i >= 0);
   return {

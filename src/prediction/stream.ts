@@ -1,7 +1,7 @@
-import { CareamicsError } from '../errors.js';
 import { castFloat32 } from '../io/dtype.js';
 import { product, stridesOf } from '../io/ndarray.js';
 import type { ImageSource, ImageWriter, NDArray, Region } from '../io/types.js';
+import { PredictionError } from './errors.js';
 import { copyStrided, type ImageLayout, outputLayout, rangeOffsets, resolveLayout } from './layout.js';
 import { chooseTileSize, resolveMemoryBudget, resolveOverlap } from './memory.js';
 import { type AxisTile, countTiles, planTiles, reflectIndex, type TileGrid } from './tiling.js';
@@ -64,7 +64,7 @@ async function runPrediction(
   signal?.throwIfAborted();
   const batchSize = options.batchSize ?? 1;
   if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new CareamicsError('InvalidOption', `batchSize must be a positive integer, got ${batchSize}`);
+    throw new PredictionError('InvalidOption', `batchSize must be a positive integer, got ${batchSize}`);
   }
   const plan = makePlan(source, writer, options);
   const normalization = checkNormalization(options.normalization, plan.inChannels, plan.outChannels);
@@ -86,9 +86,10 @@ async function runPrediction(
     const output = await run(input, inShape, signal);
     const outShape = [batch.length, plan.outChannels, ...plan.tileShape.slice(1)];
     if (output.shape.join() !== outShape.join() || output.data.length !== product(outShape)) {
-      throw new CareamicsError(
+      throw new PredictionError(
         'ModelOutputShape',
         `the model turned [${inShape.join(', ')}] into [${output.shape.join(', ')}], expected [${outShape.join(', ')}]`,
+        { shape: output.shape, expected: outShape },
       );
     }
     if (normalization) {
@@ -125,10 +126,11 @@ function makePlan(source: ImageSource, writer: ImageWriter, options: PredictOpti
     writerAxes.length === expected.axes.length &&
     [...expected.axes].every((letter, i) => writer.shape[writerAxes.indexOf(letter)] === expected.shape[i]);
   if (!matches) {
-    throw new CareamicsError(
+    throw new PredictionError(
       'WriterMismatch',
       `the writer has axes "${writer.axes}" and shape [${writer.shape.join(', ')}]; the prediction needs ` +
         `"${expected.axes}" with shape [${expected.shape.join(', ')}] (any axis order)`,
+      { shape: writer.shape, expected: expected.shape },
     );
   }
   const spatialShape = layout.spatialAxes.map((axis) => source.shape[axis]!);
@@ -166,7 +168,7 @@ function checkNormalization(norm: Normalization | undefined, inChannels: number,
     targetMean?.length === outChannels &&
     targetStd?.length === outChannels;
   if (!ok) {
-    throw new CareamicsError(
+    throw new PredictionError(
       'InvalidNormalization',
       `normalization needs ${inChannels} input mean/std value(s) and, for ${outChannels} output channel(s), ` +
         'target stats unless input and output channel counts match',
@@ -239,9 +241,10 @@ async function openBand(
   const input = await source.read(inputRegion, { signal });
   const expectedShape = inputRegion.stop.map((stop, i) => stop - inputRegion.start[i]!);
   if (input.shape.join() !== expectedShape.join()) {
-    throw new CareamicsError(
+    throw new PredictionError(
       'SourceShape',
       `${source.name}: read [${inputRegion.start}]..[${inputRegion.stop}] returned shape [${input.shape.join(', ')}]`,
+      { shape: input.shape, expected: expectedShape },
     );
   }
   const outLayoutRegion = bandRegion(

@@ -1,4 +1,4 @@
-import { CareamicsError } from '../errors.js';
+import { PredictionError } from './errors.js';
 
 /** CAREamics' default overlap between neighbouring tiles (`tile_overlap=(48, 48)`). */
 export const DEFAULT_TILE_OVERLAP = 48;
@@ -68,9 +68,10 @@ export function validateTiling(
   multiple: number,
 ): void {
   const fail = (problem: string): never => {
-    throw new CareamicsError(
+    throw new PredictionError(
       'InvalidTiling',
       `tile size [${tileSize.join(', ')}] with overlap [${overlap.join(', ')}]: ${problem}`,
+      { tileSize, overlap },
     );
   };
   if (tileSize.length !== overlap.length) fail('one overlap per tiled axis is needed');
@@ -93,9 +94,10 @@ export function planTiles(
 ): TileGrid {
   validateTiling(tileSize, overlap, multiple);
   if (spatialShape.length !== tileSize.length) {
-    throw new CareamicsError(
+    throw new PredictionError(
       'InvalidTiling',
       `tile size [${tileSize.join(', ')}] does not match the ${spatialShape.length} tiled axes`,
+      { shape: spatialShape, tileSize, overlap },
     );
   }
   return spatialShape.map((size, i) => planAxisTiles(size, tileSize[i]!, overlap[i]!, multiple));

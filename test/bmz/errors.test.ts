@@ -1,17 +1,19 @@
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { type BmzProblem, exportToBmz, importBmz, isBmzError } from '../../src/bmz/index.js';
+import { type BmzErrorTag, exportToBmz, importBmz, isBmzError } from '../../src/bmz/index.js';
 import type { Model } from '../../src/engine/index.js';
+import { isCareamicsError } from '../../src/errors.js';
 import { exportOptions, exportTiny, tinyModel } from './fixtures.js';
 
-/** Resolves to the BmzError `promise` rejects with, checking its reason and file. */
-async function bmzFailure(promise: Promise<unknown>, reason: BmzProblem, file?: string) {
+/** Resolves to the BmzError `promise` rejects with, checking its tag and file. */
+async function bmzFailure(promise: Promise<unknown>, tag: BmzErrorTag, file?: string) {
   const err = await promise.then(
     () => undefined,
     (e: unknown) => e,
   );
-  expect(isBmzError(err, reason), `expected BmzError ${reason}, got ${String(err)}`).toBe(true);
+  expect(isBmzError(err, tag), `expected BmzError ${tag}, got ${String(err)}`).toBe(true);
+  expect(isCareamicsError(err, tag)).toBe(true);
   if (file !== undefined) {
     expect((err as { file?: string }).file).toBe(file);
     expect((err as Error).message).toContain(file);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isCareamicsError } from '../../src/errors.js';
-import { type AxesArray, type PredictFn, predict } from '../../src/prediction/index.js';
+import { type AxesArray, isPredictionError, type PredictFn, predict } from '../../src/prediction/index.js';
 import { boxFilter, boxModel, counted, identityModel, pointwiseModel } from './fakes.js';
 
 function pseudoRandom(length: number, seed: number, scale = 100): Float32Array {
@@ -254,7 +254,7 @@ describe('normalization', () => {
         normalization: { mean: [50], std: [20] },
       }),
     );
-    expect(isCareamicsError(err, 'InvalidNormalization')).toBe(true);
+    expect(isPredictionError(err, 'InvalidNormalization')).toBe(true);
     expect(calls()).toBe(0);
   });
 });
@@ -303,6 +303,7 @@ describe('errors before the model runs', () => {
     const err = await caught(
       predict(input, bad, { model: { depth: 0, inChannels: 2, outChannels: 2, is3D: false } }),
     );
-    expect(isCareamicsError(err, 'ModelOutputShape')).toBe(true);
+    expect(isPredictionError(err, 'ModelOutputShape')).toBe(true);
+    expect(err).toMatchObject({ shape: [1, 2, 16, 15], expected: [1, 2, 16, 16] });
   });
 });

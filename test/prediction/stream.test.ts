@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { isCareamicsError } from '../../src/errors.js';
 import { ArraySource, ArrayWriter } from '../../src/io/memory.js';
-import type { NDArray } from '../../src/io/types.js';
+import type { NDArray, Region } from '../../src/io/types.js';
 import {
   type AxesArray,
+  isPredictionError,
   outputLayout,
   type PredictFn,
   predict,
@@ -104,12 +104,34 @@ describe('predictToWriter', () => {
     expect(writes.aborted).toBe(true);
   });
 
+  it('refuses a batch size that is not a positive integer', async () => {
+    const { source, writer } = harness();
+    const err = await caught(predictToWriter(source, writer, identityModel(2), { ...options, batchSize: 0 }));
+    expect(isPredictionError(err, 'InvalidOption')).toBe(true);
+  });
+
   it('refuses a writer whose shape does not fit the prediction', async () => {
     const { source } = harness();
     const wrong = memoryWriter('SYX', [2, 512, 95]);
     const { writer, stats } = recordingWriter(wrong, []);
     const err = await caught(predictToWriter(source, writer, identityModel(2), options));
-    expect(isCareamicsError(err, 'WriterMismatch')).toBe(true);
+    expect(isPredictionError(err, 'WriterMismatch')).toBe(true);
+    expect(err).toMatchObject({ shape: [2, 512, 95], expected: [2, 512, 96] });
     expect(stats.aborted).toBe(true);
+  });
+
+  it('refuses a source that reads a region of the wrong shape', async () => {
+    const { source, writer, writes } = harness();
+    const short = {
+      ...source,
+      read: async (region?: Region) => {
+        const full = await source.read(region);
+        return { ...full, shape: [...full.shape.slice(0, -1), full.shape.at(-1)! - 1] };
+      },
+    };
+    const err = await caught(predictToWriter(short, writer, identityModel(2), options));
+    expect(isPredictionError(err, 'SourceShape')).toBe(true);
+    expect(err).toMatchObject({ shape: [1, 32, 95], expected: [1, 32, 96] });
+    expect(writes.aborted).toBe(true);
   });
 });

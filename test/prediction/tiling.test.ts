@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isCareamicsError } from '../../src/errors.js';
 import {
   type AxisTile,
+  isPredictionError,
   planAxisTiles,
   planTiles,
   reflectIndex,
@@ -126,8 +126,8 @@ describe('validateTiling', () => {
     } catch (err) {
       error = err;
     }
-    expect(isCareamicsError(error, 'InvalidTiling')).toBe(true);
-    expect((error as Error).message).toMatch(message);
+    expect(isPredictionError(error, 'InvalidTiling')).toBe(true);
+    expect(error).toMatchObject({ tileSize: tile, overlap, message: expect.stringMatching(message) });
   });
 });
 

@@ -1,44 +1,88 @@
 /**
- * Shape rules and the longer gradient rules of the op table. The fast forms come from the engine prototype
- * (DESIGN.md): a conv's dX is a conv with transposed, flipped weights; its dW is an im2col (a constant one-hot
- * conv) followed by a batched MatMul; MaxPool's gradient is Equal + Where against the up-sampled maximum.
+ * The gradient column of the op table: every differentiable op's vector-Jacobian product, built from ops.
+ * `grad()` walks these backwards. The short rules are one line in `VJPS`; the longer ones follow it. Their fast
+ * forms come from the engine prototype (DESIGN.md): a conv's dX is a conv with transposed, flipped weights; its
+ * dW is an im2col (a constant one-hot conv) followed by a batched MatMul; MaxPool's gradient is Equal + Where
+ * against the up-sampled maximum.
  */
 import {
   add,
   conv,
   convTranspose,
+  div,
   equal,
   expand,
+  greater,
   matmul,
   mul,
+  neg,
   pad,
   reduceSum,
   reshape,
+  sign,
   slice,
   sub,
   transpose,
   upsample,
   where,
 } from './ops.js';
-import {
-  type Attrs,
-  broadcastShapes,
-  constant,
-  GraphError,
-  product,
-  sameShape,
-  type Tensor,
-} from './tensor.js';
+import { convGeometry, nums, range, sliceBounds } from './shapes.js';
+import { constant, GraphError, product, sameShape, type Tensor } from './tensor.js';
 
-type In = readonly Tensor[];
-const nums = (a: Attrs, key: string) => (a[key] as readonly number[] | undefined) ?? [];
-const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+/** Gradients of the node's inputs given the gradient `g` of its output; `needs[i]` says which are wanted. */
+export type Vjp = (g: Tensor, node: Tensor, needs: readonly boolean[]) => (Tensor | undefined)[];
+
+/** Un-broadcast: the gradient summed back to the shape of an operand that was broadcast. */
+const unb = sumToShape;
+
+/** Ops without an entry (comparisons, Sign, Pow, Max, ConvTranspose) have no gradient. */
+export const VJPS: Record<string, Vjp> = {
+  Identity: (g) => [g],
+  Add: (g, n) => [unb(g, n.inputs[0].shape), unb(g, n.inputs[1].shape)],
+  Sub: (g, n, need) => [unb(g, n.inputs[0].shape), need[1] ? unb(neg(g), n.inputs[1].shape) : undefined],
+  Mul: (g, n, need) => [
+    need[0] ? unb(mul(g, n.inputs[1]), n.inputs[0].shape) : undefined,
+    need[1] ? unb(mul(g, n.inputs[0]), n.inputs[1].shape) : undefined,
+  ],
+  Div: (g, n, need) => [
+    need[0] ? unb(div(g, n.inputs[1]), n.inputs[0].shape) : undefined,
+    need[1] ? unb(neg(div(mul(g, n), n.inputs[1])), n.inputs[1].shape) : undefined,
+  ],
+  Relu: (g, n) => [where(greater(n, 0), g, 0)],
+  Sigmoid: (g, n) => [mul(g, mul(n, sub(1, n)))],
+  Sqrt: (g, n) => [div(mul(g, 0.5), n)],
+  Abs: (g, n) => [mul(g, sign(n.inputs[0]))],
+  Where: (g, n, need) => [
+    undefined,
+    need[1] ? unb(where(n.inputs[0], g, 0), n.inputs[1].shape) : undefined,
+    need[2] ? unb(where(n.inputs[0], 0, g), n.inputs[2].shape) : undefined,
+  ],
+
+  ReduceSum: (g, n) => [expandReduced(g, n)],
+  ReduceMean: (g, n) => [mul(expandReduced(g, n), n.size / n.inputs[0].size)],
+  Reshape: (g, n) => [reshape(g, n.inputs[0].shape)],
+  Transpose: (g, n) => [transpose(g, inversePermutation(nums(n.attrs, 'perm')))],
+  Expand: (g, n) => [unb(g, n.inputs[0].shape)],
+  Concat: concatGrad,
+  Slice: (g, n) => [sliceGrad(g, n)],
+  Pad: (g, n) => [padGrad(g, n)],
+  MatMul: matmulGrad,
+
+  Conv: (g, n, need) => [
+    need[0] ? convInputGrad(g, n) : undefined,
+    need[1] ? convWeightGrad(g, n) : undefined,
+    need[2] ? reduceSum(g, nonChannelAxes(g.rank), false) : undefined,
+  ],
+  MaxPool: (g, n) => [maxPoolGrad(g, n)],
+  Resize: (g, n) => [resizeGrad(g, n)],
+  BatchNormAffine: batchNormGrad,
+};
 
 /** Axes 0 and 2… — everything but the channel axis of an (N, C, …) tensor. */
-export const nonChannelAxes = (rank: number) => [0, ...range(2, rank)];
+const nonChannelAxes = (rank: number) => [0, ...range(2, rank)];
 
 /** Sums a broadcast gradient back to the shape of the operand that was broadcast. */
-export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
+function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
   if (sameShape(g.shape, shape)) return g;
   const lead = g.rank - shape.length;
   const axes = [
@@ -49,31 +93,15 @@ export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
   return reshape(summed, shape);
 }
 
-export function reduceShape(ins: In, a: Attrs) {
-  const axes = nums(a, 'axes');
-  const keep = a['keepdims'] !== 0;
-  const shape = ins[0].shape.flatMap((d, i) => (axes.includes(i) ? (keep ? [1] : []) : [d]));
-  return { shape };
-}
-
 /** Gradient of a reduction: the output gradient broadcast back over the reduced axes. */
-export function expandReduced(g: Tensor, n: Tensor): Tensor {
+function expandReduced(g: Tensor, n: Tensor): Tensor {
   const x = n.inputs[0];
   const axes = nums(n.attrs, 'axes');
   const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
   return expand(reshape(g, kept), x.shape);
 }
 
-export function reshapeShape(x: Tensor, target: readonly number[]) {
-  const known = product(target.filter((d) => d !== -1));
-  const shape = target.map((d) => (d === -1 ? x.size / known : d));
-  if (product(shape) !== x.size) {
-    throw new GraphError(`cannot reshape [${x.shape}] to [${target}]`, 'Reshape');
-  }
-  return { shape };
-}
-
-export function inversePermutation(perm: readonly number[]): number[] {
+function inversePermutation(perm: readonly number[]): number[] {
   const inv = new Array<number>(perm.length);
   perm.forEach((p, i) => {
     inv[p] = i;
@@ -81,19 +109,7 @@ export function inversePermutation(perm: readonly number[]): number[] {
   return inv;
 }
 
-export function concatShape(ins: In, a: Attrs) {
-  const axis = a['axis'] as number;
-  const shape = [...ins[0].shape];
-  for (const t of ins.slice(1)) {
-    if (t.rank !== shape.length || t.shape.some((d, i) => i !== axis && d !== shape[i])) {
-      throw new GraphError(`cannot concatenate [${t.shape}] to [${ins[0].shape}] on axis ${axis}`, 'Concat');
-    }
-    shape[axis] += t.shape[axis];
-  }
-  return { shape };
-}
-
-export function concatGrad(g: Tensor, n: Tensor, need: readonly boolean[]): (Tensor | undefined)[] {
+function concatGrad(g: Tensor, n: Tensor, need: readonly boolean[]): (Tensor | undefined)[] {
   const axis = n.attrs['axis'] as number;
   let offset = 0;
   return n.inputs.map((t, i) => {
@@ -103,30 +119,7 @@ export function concatGrad(g: Tensor, n: Tensor, need: readonly boolean[]): (Ten
   });
 }
 
-/** ONNX Slice semantics: negative indices count from the end, out-of-range indices are clamped. */
-function sliceBounds(d: number, start: number, end: number, step: number) {
-  const s0 = start < 0 ? start + d : start;
-  const e0 = end < 0 ? end + d : end;
-  if (step > 0) {
-    const s = Math.min(Math.max(s0, 0), d);
-    const e = Math.min(Math.max(e0, 0), d);
-    return { start: s, length: Math.max(0, Math.ceil((e - s) / step)) };
-  }
-  const s = Math.min(Math.max(s0, 0), d - 1);
-  const e = Math.min(Math.max(e0, -1), d - 1);
-  return { start: s, length: Math.max(0, Math.ceil((s - e) / -step)) };
-}
-
-export function sliceShape(ins: In, a: Attrs) {
-  const shape = [...ins[0].shape];
-  const steps = nums(a, 'steps');
-  nums(a, 'axes').forEach((axis, i) => {
-    shape[axis] = sliceBounds(shape[axis], nums(a, 'starts')[i], nums(a, 'ends')[i], steps[i] ?? 1).length;
-  });
-  return { shape };
-}
-
-export function sliceGrad(g: Tensor, n: Tensor): Tensor {
+function sliceGrad(g: Tensor, n: Tensor): Tensor {
   const x = n.inputs[0];
   const steps = nums(n.attrs, 'steps');
   if (steps.some((s) => s !== 1))
@@ -146,7 +139,7 @@ export function sliceGrad(g: Tensor, n: Tensor): Tensor {
   return pad(g, [...begins, ...ends]);
 }
 
-export function padGrad(g: Tensor, n: Tensor): Tensor {
+function padGrad(g: Tensor, n: Tensor): Tensor {
   const x = n.inputs[0];
   const pads = nums(n.attrs, 'pads');
   const axes = range(0, x.rank);
@@ -158,76 +151,14 @@ export function padGrad(g: Tensor, n: Tensor): Tensor {
   );
 }
 
-export function matmulShape(ins: In) {
-  const [a, b] = ins;
-  if (a.rank < 2 || b.rank < 2 || a.shape[a.rank - 1] !== b.shape[b.rank - 2]) {
-    throw new GraphError(`cannot multiply [${a.shape}] by [${b.shape}]`, 'MatMul');
-  }
-  const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), 'MatMul');
-  return { shape: [...batch, a.shape[a.rank - 2], b.shape[b.rank - 1]] };
-}
-
 const swapLast = (t: Tensor) => transpose(t, [...range(0, t.rank - 2), t.rank - 1, t.rank - 2]);
 
-export function matmulGrad(g: Tensor, n: Tensor, need: readonly boolean[]): (Tensor | undefined)[] {
+function matmulGrad(g: Tensor, n: Tensor, need: readonly boolean[]): (Tensor | undefined)[] {
   const [a, b] = n.inputs;
   return [
     need[0] ? sumToShape(matmul(g, swapLast(b)), a.shape) : undefined,
     need[1] ? sumToShape(matmul(swapLast(a), g), b.shape) : undefined,
   ];
-}
-
-interface ConvGeometry {
-  spatial: number;
-  kernel: number[];
-  pads: number[];
-  strides: number[];
-  group: number;
-}
-
-function convGeometry(a: Attrs): ConvGeometry {
-  const kernel = [...nums(a, 'kernel_shape')];
-  return {
-    spatial: kernel.length,
-    kernel,
-    pads: [...nums(a, 'pads')],
-    strides: [...nums(a, 'strides')],
-    group: (a['group'] as number) ?? 1,
-  };
-}
-
-export function convShape(ins: In, a: Attrs) {
-  const [x, w, bias] = ins;
-  const { spatial, kernel, pads, strides, group } = convGeometry(a);
-  if (x.rank !== spatial + 2 || w.rank !== spatial + 2) {
-    throw new GraphError(
-      `input [${x.shape}] and weight [${w.shape}] must both have ${spatial + 2} dims`,
-      'Conv',
-    );
-  }
-  if (x.shape[1] !== w.shape[1] * group || w.shape[0] % group !== 0) {
-    throw new GraphError(
-      `input channels ${x.shape[1]} ≠ ${w.shape[1]}·${group} (weight [${w.shape}])`,
-      'Conv',
-    );
-  }
-  if (bias && (bias.rank !== 1 || bias.shape[0] !== w.shape[0])) {
-    throw new GraphError(`bias [${bias.shape}] must be [${w.shape[0]}]`, 'Conv');
-  }
-  const out = x.shape
-    .slice(2)
-    .map((s, i) => Math.floor((s + pads[i] + pads[i + spatial] - kernel[i]) / strides[i]) + 1);
-  return { shape: [x.shape[0], w.shape[0], ...out] };
-}
-
-export function convTransposeShape(ins: In, a: Attrs) {
-  const [x, w] = ins;
-  const { spatial, kernel, pads, strides, group } = convGeometry(a);
-  const outPad = nums(a, 'output_padding');
-  const out = x.shape
-    .slice(2)
-    .map((s, i) => strides[i] * (s - 1) + outPad[i] + kernel[i] - pads[i] - pads[i + spatial]);
-  return { shape: [x.shape[0], w.shape[1] * group, ...out] };
 }
 
 /** Flips every spatial axis of a weight tensor. */
@@ -243,7 +174,7 @@ function flipSpatial(w: Tensor): Tensor {
 }
 
 /** dX of a conv: a conv with transposed, flipped weights at stride 1, else a ConvTranspose. */
-export function convInputGrad(g: Tensor, n: Tensor): Tensor {
+function convInputGrad(g: Tensor, n: Tensor): Tensor {
   const [x, w] = n.inputs;
   const { spatial, kernel, pads, strides, group } = convGeometry(n.attrs);
   const inSize = x.shape.slice(2);
@@ -273,7 +204,7 @@ function oneHotKernel(kernel: readonly number[], mirrored: boolean): Tensor {
 }
 
 /** dW of a conv: im2col of the side with fewer channels by a one-hot conv, then a batched MatMul. */
-export function convWeightGrad(g: Tensor, n: Tensor): Tensor {
+function convWeightGrad(g: Tensor, n: Tensor): Tensor {
   const [x, w] = n.inputs;
   const { spatial, kernel, pads, strides, group } = convGeometry(n.attrs);
   const [batch, cin] = x.shape;
@@ -303,13 +234,6 @@ export function convWeightGrad(g: Tensor, n: Tensor): Tensor {
   return reshape(summed, w.shape);
 }
 
-export function poolShape(ins: In, a: Attrs) {
-  const kernel = nums(a, 'kernel_shape');
-  const strides = nums(a, 'strides');
-  const out = ins[0].shape.slice(2).map((s, i) => Math.floor((s - kernel[i]) / strides[i]) + 1);
-  return { shape: [ins[0].shape[0], ins[0].shape[1], ...out] };
-}
-
 /** Repeats every spatial element `factor[i]` times along axis i: nearest up-sampling (ORT's Resize is ~4× faster than Reshape + Expand here). */
 function repeatSpatial(t: Tensor, factor: readonly number[]): Tensor {
   if (factor.every((f) => f === factor[0])) return upsample(t, factor[0], 'nearest');
@@ -323,7 +247,7 @@ function repeatSpatial(t: Tensor, factor: readonly number[]): Tensor {
  * MaxPool's gradient goes to the inputs equal to their window's maximum (Equal + Where; works on every ORT
  * backend). Ties share the gradient; in a UNet they only occur at ReLU zeros, whose gradient is masked anyway.
  */
-export function maxPoolGrad(g: Tensor, n: Tensor): Tensor {
+function maxPoolGrad(g: Tensor, n: Tensor): Tensor {
   const x = n.inputs[0];
   const kernel = nums(n.attrs, 'kernel_shape');
   const strides = nums(n.attrs, 'strides');
@@ -390,7 +314,7 @@ function transposeMatrix(m: Float32Array, rows: number, cols: number): Float32Ar
   return out;
 }
 
-export function resizeGrad(g: Tensor, n: Tensor): Tensor {
+function resizeGrad(g: Tensor, n: Tensor): Tensor {
   const x = n.inputs[0];
   const scales = nums(n.attrs, 'scales');
   if (scales.slice(0, 2).some((s) => s !== 1) || scales.some((s) => !Number.isInteger(s))) {
@@ -417,7 +341,7 @@ export function resizeGrad(g: Tensor, n: Tensor): Tensor {
  * Gradients of y = x̂·γ + β with x̂ = (z − mean z)·invstd, means over every axis but the channels (M values):
  * dβ = Σg, dγ = Σg·x̂, dz = γ·invstd·(g − dβ/M − x̂·dγ/M).
  */
-export function batchNormGrad(g: Tensor, n: Tensor, need: readonly boolean[]): (Tensor | undefined)[] {
+function batchNormGrad(g: Tensor, n: Tensor, need: readonly boolean[]): (Tensor | undefined)[] {
   const [z, centred, invStd, gamma] = n.inputs;
   const axes = nonChannelAxes(g.rank);
   const count = z.size / z.shape[1];
