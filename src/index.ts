@@ -18,7 +18,7 @@ export {
   checkpointConfiguration,
   toPredictionNormalization,
 } from './careamist.js';
-export type { Configuration } from './config/index.js';
+export type { Configuration, UNetConfig } from './config/index.js';
 export {
   ConfigError,
   createCareConfig,
@@ -50,7 +50,7 @@ export {
   validateAxes,
 } from './io/index.js';
 export { fitScaleOffset, psnr, scaleInvariantPsnr, ssim } from './metrics/index.js';
-export type { LossName, OptimizerSpec, UNetArchitecture } from './models/index.js';
+export type { LossName, OptimizerSpec } from './models/index.js';
 export { DEFAULT_UNET, ModelError } from './models/index.js';
 export type { AxesArray, ModelFacts, PredictFn, PredictOptions } from './prediction/index.js';
 export { predict, predictToWriter, withTTA } from './prediction/index.js';

@@ -10,9 +10,9 @@ import {
   testBmz,
 } from '../bmz/index.js';
 import { writeBmzFile } from '../bmz/node.js';
+import type { UNetConfig } from '../config/index.js';
 import { Rng } from '../data/index.js';
 import { openImage } from '../io/node/index.js';
-import type { UNetArchitecture } from '../models/index.js';
 import { nodeRuntime } from '../node.js';
 import type { Normalization } from '../prediction/index.js';
 import { CliError, UsageError } from './errors.js';
@@ -34,12 +34,12 @@ interface ExportOptions {
 }
 
 /** A centred crop of the image at `path`, the package's test input. */
-async function testImage(path: string, axes: string | undefined, a: UNetArchitecture) {
+async function testImage(path: string, axes: string | undefined, a: UNetConfig) {
   return centredTestCrop(await openImage(path, axes === undefined ? {} : { axes }), a);
 }
 
 /** Gaussian noise with the training statistics, for when no test image is given. */
-function syntheticImage(a: UNetArchitecture, n: Normalization) {
+function syntheticImage(a: UNetConfig, n: Normalization) {
   const side = Math.max(minimumSize(a), 64);
   const spatial = a.conv_dims === 3 ? [minimumSize(a), side, side] : [side, side];
   const shape = a.in_channels > 1 ? [a.in_channels, ...spatial] : spatial;

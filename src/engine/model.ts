@@ -4,6 +4,7 @@
  */
 
 import type { InferenceSession } from 'onnxruntime-common';
+import type { UNetConfig } from '../config/index.js';
 import { CareamicsError } from '../errors.js';
 import {
   DEFAULT_UNET,
@@ -13,7 +14,6 @@ import {
   type OptimizerSpec,
   optimizerSlots,
   sizeMultiple,
-  type UNetArchitecture,
 } from '../models/index.js';
 import {
   buildEvaluationGraph,
@@ -32,7 +32,7 @@ export class EngineError extends CareamicsError<'EngineError'> {
 }
 
 export interface ModelOptions {
-  architecture?: Partial<UNetArchitecture>;
+  architecture?: Partial<UNetConfig>;
   loss?: LossName;
   optimizer?: OptimizerSpec;
   /** Learning rate used when `trainStep` is not given one (PyTorch's Adam default). */
@@ -91,7 +91,7 @@ export class Model {
     return new Model(runtime, options);
   }
 
-  get architecture(): UNetArchitecture {
+  get architecture(): UNetConfig {
     return this.description.architecture;
   }
 
