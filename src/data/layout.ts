@@ -1,4 +1,4 @@
-import { CareamicsError } from '../errors.js';
+import { DataError } from './errors.js';
 
 /** Where the channel axis sits in a C-order array: `outer` blocks of `channels` runs of `inner` values. */
 export interface ChannelLayout {
@@ -9,13 +9,10 @@ export interface ChannelLayout {
 
 export function checkAxes(shape: readonly number[], axes: string): void {
   if (axes.length !== shape.length) {
-    throw new CareamicsError('AxesMismatch', `axes "${axes}" do not match shape [${shape.join(', ')}]`);
+    throw new DataError('AxesMismatch', `axes "${axes}" do not match shape [${shape.join(', ')}]`);
   }
   if (new Set(axes).size !== axes.length || !/^[STCZYX]+$/.test(axes) || !axes.includes('YX')) {
-    throw new CareamicsError(
-      'InvalidAxes',
-      `axes "${axes}" must be distinct letters of STCZYX with YX adjacent`,
-    );
+    throw new DataError('InvalidAxes', `axes "${axes}" must be distinct letters of STCZYX with YX adjacent`);
   }
 }
 
