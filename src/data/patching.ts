@@ -115,27 +115,39 @@ function overlaps(
   return coords.every((c, i) => c < other[i] + patchSize[i] && other[i] < c + patchSize[i]);
 }
 
-/**
- * Corners of one sample whose patch misses every withheld patch, among the extreme ones (0, the last corner and
- * the edges of each withheld patch's shadow, per axis): empty exactly when no such corner exists at all.
- */
-function clearCorners(
-  spatial: readonly number[],
-  patchSize: readonly number[],
-  withheld: number[][],
-): number[][] {
-  const axes = spatial.map((s, i) => {
+/** Per axis, the extreme patch corners: 0, the last one, and the edges of each withheld patch's shadow. */
+function extremeCorners(spatial: readonly number[], patchSize: readonly number[], withheld: number[][]) {
+  return spatial.map((s, i) => {
     const last = s - patchSize[i];
     const values = new Set([0, last]);
-    for (const w of withheld)
+    for (const w of withheld) {
       for (const c of [w[i] - patchSize[i], w[i] + patchSize[i]]) if (c >= 0 && c <= last) values.add(c);
+    }
     return [...values];
   });
-  const corners = axes.reduce<number[][]>(
-    (acc, values) => acc.flatMap((prefix) => values.map((v) => [...prefix, v])),
-    [[]],
-  );
-  return corners.filter((c) => !withheld.some((w) => overlaps(c, w, patchSize)));
+}
+
+/**
+ * An extreme corner whose patch misses every withheld patch, searched from the `start`-th one on; `undefined`
+ * exactly when no corner at all is clear (the region left free is a union of boxes bounded by extreme corners).
+ */
+function findClearCorner(
+  axes: readonly number[][],
+  patchSize: readonly number[],
+  withheld: readonly number[][],
+  start = 0,
+): number[] | undefined {
+  const total = axes.reduce((n, values) => n * values.length, 1);
+  for (let t = 0; t < total; t++) {
+    let rest = (start + t) % total;
+    const corner = new Array<number>(axes.length);
+    for (let a = axes.length - 1; a >= 0; a--) {
+      corner[a] = axes[a][rest % axes[a].length];
+      rest = Math.floor(rest / axes[a].length);
+    }
+    if (!withheld.some((w) => overlaps(corner, w, patchSize))) return corner;
+  }
+  return undefined;
 }
 
 /** Random draws per patch before falling back to a clear extreme corner. */
@@ -149,8 +161,8 @@ const MAX_DRAWS = 100;
 export class RandomPatching implements Patching {
   private readonly geometries: ImageGeometry[];
   private readonly index: PatchIndex;
-  /** Withheld corners and clear fallback corners, per `dataIdx,sampleIdx` that has withheld patches. */
-  private readonly exclusions = new Map<string, { withheld: number[][]; clear: number[][] }>();
+  /** Withheld corners and the extreme corners per axis, per `dataIdx,sampleIdx` that has withheld patches. */
+  private readonly exclusions = new Map<string, { withheld: number[][]; extremes: number[][] }>();
 
   constructor(
     images: readonly ImageInfo[],
@@ -161,19 +173,21 @@ export class RandomPatching implements Patching {
     this.geometries = images.map((image) => checkPatchFits(image, patchSize));
     for (const w of withheld) {
       const key = `${w.dataIdx},${w.sampleIdx}`;
-      const entry = this.exclusions.get(key) ?? { withheld: [], clear: [] };
+      const entry = this.exclusions.get(key) ?? { withheld: [], extremes: [] };
       entry.withheld.push(w.coords);
       this.exclusions.set(key, entry);
     }
+    const covered = new Set<string>();
     for (const [key, entry] of this.exclusions) {
       const spatial = this.geometries[Number(key.split(',')[0])].spatial;
-      entry.clear = clearCorners(spatial, patchSize, entry.withheld);
+      entry.extremes = extremeCorners(spatial, patchSize, entry.withheld);
+      if (!findClearCorner(entry.extremes, patchSize, entry.withheld)) covered.add(key);
     }
     this.index = new PatchIndex(
       this.geometries.map((g, dataIdx) => {
         const n = g.spatial.reduce((acc, s, i) => acc * Math.ceil(s / patchSize[i]), 1);
         return Array.from({ length: g.nSamples }, (_, sampleIdx) =>
-          this.exclusions.get(`${dataIdx},${sampleIdx}`)?.clear.length === 0 ? 0 : n,
+          covered.has(`${dataIdx},${sampleIdx}`) ? 0 : n,
         );
       }),
     );
@@ -192,8 +206,13 @@ export class RandomPatching implements Patching {
       const coords = spatial.map((s, i) => this.rng.integer(0, s - this.patchSize[i] + 1));
       if (!exclusion?.withheld.some((w) => overlaps(coords, w, this.patchSize))) return spec(coords);
     }
-    const clear = exclusion!.clear;
-    return spec([...clear[this.rng.integer(0, clear.length)]]);
+    // Almost everything is withheld: an extreme clear corner, searched from a random one.
+    const { extremes, withheld } = exclusion!;
+    const start = this.rng.integer(
+      0,
+      extremes.reduce((n, values) => n * values.length, 1),
+    );
+    return spec(findClearCorner(extremes, this.patchSize, withheld, start)!);
   }
 }
 

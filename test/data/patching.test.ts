@@ -138,6 +138,20 @@ describe('StratifiedPatching', () => {
     }
   });
 
+  it('RandomPatching still finds the one clear corner when withheld patches leave nothing else', () => {
+    // Shadows (w − 16, w + 16) for w = 16, 47, 78, … cover every corner x ≥ 1 of a 16×2000 image.
+    const withheld = Array.from({ length: 65 }, (_, k) => ({
+      dataIdx: 0,
+      sampleIdx: 0,
+      coords: [0, Math.min(16 + 31 * k, 1984)],
+      patchSize: [16, 16],
+    }));
+    const patching = new RandomPatching([info([16, 2000], 'YX')], [16, 16], new Rng(1), withheld);
+    const specs = epochPatchSpecs(patching, new Rng(2));
+    expect(specs).toHaveLength(125);
+    for (const spec of specs) expect(spec.coords).toEqual([0, 0]);
+  });
+
   it('is reproducible from the seed', () => {
     const run = () =>
       epochPatchSpecs(new StratifiedPatching([info([300, 200], 'YX')], [32, 32], new Rng(9)), new Rng(10));
