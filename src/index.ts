@@ -33,7 +33,7 @@ export {
   TiledModel,
   toPredictionNormalization,
 } from './careamist/index.js';
-export type { Configuration } from './config/index.js';
+export type { Configuration, UNetConfig } from './config/index.js';
 export {
   ConfigError,
   createCareConfig,
@@ -65,7 +65,7 @@ export {
   validateAxes,
 } from './io/index.js';
 export { fitScaleOffset, MetricsError, psnr, scaleInvariantPsnr, ssim } from './metrics/index.js';
-export type { LossName, OptimizerSpec, UNetArchitecture } from './models/index.js';
+export type { LossName, OptimizerSpec } from './models/index.js';
 export { DEFAULT_UNET, ModelError } from './models/index.js';
 export type { AxesArray, ModelFacts, Normalization, PredictFn, PredictOptions } from './prediction/index.js';
 export { PredictionError, predict, predictToWriter, withTTA } from './prediction/index.js';

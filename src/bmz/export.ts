@@ -3,10 +3,10 @@
  */
 import { strToU8, zipSync } from 'fflate';
 import { stringify } from 'yaml';
+import type { UNetConfig } from '../config/index.js';
 import { type Configuration, saveConfigYaml } from '../config/index.js';
 import { toCanonicalOrder } from '../io/ndarray.js';
 import { encodeNpy } from '../io/npy.js';
-import type { UNetArchitecture } from '../models/index.js';
 import { createCover } from './cover.js';
 import { BmzError } from './errors.js';
 import { sha256Hex } from './hash.js';
@@ -27,7 +27,7 @@ export interface ExportBmzOptions {
   /** The prediction graph (`model.exportOnnx()`): input `input` (B, C, [Z,] Y, X), output `output`. */
   onnx: Uint8Array;
   config: Configuration;
-  architecture: UNetArchitecture;
+  architecture: UNetConfig;
   normalization: BmzNormalization;
   /** 5–128 characters: letters, digits, spaces and `_+-()`. */
   name: string;

@@ -3,6 +3,7 @@
  * of a float32 tensor whose axes are named by id ('batch', 'channel', 'z', 'y', 'x'). Formulas and epsilons
  * follow bioimageio.core. Steps outside the table are refused when a package is imported, not when it runs.
  */
+import { WelfordStatistics } from '../data/normalization.js';
 import { BmzError } from './errors.js';
 
 export interface ProcessingStep {
@@ -62,24 +63,26 @@ function alongAxis(
 function standardize(t: NamedTensor, reduce: readonly string[], eps: number): void {
   const kept = t.axes.map((id, i) => (reduce.includes(id) ? 1 : t.shape[i]));
   const groups = kept.reduce((x, y) => x * y, 1);
-  const sums = new Float64Array(groups);
-  const squares = new Float64Array(groups);
-  const counts = new Float64Array(groups);
   const strides = kept.map((_, i) => kept.slice(i + 1).reduce((x, y) => x * y, 1));
-  const group = new Int32Array(t.data.length);
+  // The trailing reduced axes make runs of consecutive values that share a group.
+  let outer = kept.length - 1;
+  let run = 1;
+  for (; outer >= 0 && kept[outer] === 1; outer--) run *= t.shape[outer];
+  const group = new Int32Array(t.data.length / run);
+  const moments = new WelfordStatistics(groups);
   const index = new Array(t.shape.length).fill(0);
-  for (let i = 0; i < t.data.length; i++) {
+  for (let r = 0; r < group.length; r++) {
     let g = 0;
-    for (let d = 0; d < index.length; d++) if (kept[d] !== 1) g += index[d] * strides[d];
-    group[i] = g;
-    sums[g] += t.data[i];
-    squares[g] += t.data[i] * t.data[i];
-    counts[g]++;
-    for (let d = index.length - 1; d >= 0 && ++index[d] === t.shape[d]; d--) index[d] = 0;
+    for (let d = 0; d <= outer; d++) if (kept[d] !== 1) g += index[d] * strides[d];
+    group[r] = g;
+    moments.addRun(g, t.data, r * run, (r + 1) * run);
+    for (let d = outer; d >= 0 && ++index[d] === t.shape[d]; d--) index[d] = 0;
   }
-  const mean = sums.map((s, g) => s / counts[g]);
-  const std = squares.map((s, g) => Math.sqrt(Math.max(0, s / counts[g] - mean[g] * mean[g])));
-  for (let i = 0; i < t.data.length; i++) t.data[i] = (t.data[i] - mean[group[i]]) / (std[group[i]] + eps);
+  const scale = Array.from({ length: groups }, (_, g) => moments.std(g) + eps);
+  for (let i = 0; i < t.data.length; i++) {
+    const g = group[Math.floor(i / run)];
+    t.data[i] = (t.data[i] - moments.mean[g]) / scale[g];
+  }
 }
 
 const optionalAxis = (kwargs: Record<string, unknown>) =>

@@ -2,8 +2,10 @@
  * The model description (`rdf.yaml`, bioimage.io format 0.5) careamics-js writes: the fields of CAREamics'
  * `create_model_description`, with ONNX weights instead of a PyTorch state dict.
  */
+
+import type { UNetConfig } from '../config/index.js';
 import { type Configuration, resolveOptimizer, resolveTrainerParams } from '../config/index.js';
-import { receptiveRadius, type UNetArchitecture, unetHalo } from '../models/index.js';
+import { receptiveRadius, unetHalo } from '../models/index.js';
 import { BMZ_EPS, type ProcessingStep } from './processing.js';
 
 export { receptiveRadius, unetHalo };
@@ -45,7 +47,7 @@ export interface BmzNormalization {
 }
 
 /** Smallest multiple of 2**depth that leaves at least one pixel once the halo is cropped from both sides. */
-export function minimumSize(a: Pick<UNetArchitecture, 'depth' | 'n2v2'>): number {
+export function minimumSize(a: Pick<UNetConfig, 'depth' | 'n2v2'>): number {
   const step = 2 ** a.depth;
   return step * (Math.floor((2 * unetHalo(a)) / step) + 1);
 }
@@ -83,7 +85,7 @@ export interface RdfParts {
   timestamp: Date;
   facts: AlgorithmFacts;
   config: Configuration;
-  architecture: UNetArchitecture;
+  architecture: UNetConfig;
   normalization: BmzNormalization;
   channelNames: { input: string[]; output: string[] };
   files: { weights: FileRef; inputs: FileRef; outputs: FileRef; config: FileRef };
@@ -91,7 +93,7 @@ export interface RdfParts {
   outputMax: number;
 }
 
-const spatialIds = (a: UNetArchitecture) => (a.conv_dims === 3 ? ['z', 'y', 'x'] : ['y', 'x']);
+const spatialIds = (a: UNetConfig) => (a.conv_dims === 3 ? ['z', 'y', 'x'] : ['y', 'x']);
 
 function trainingDetails(config: Configuration) {
   const alg = config.algorithm_config;

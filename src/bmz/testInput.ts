@@ -2,8 +2,9 @@
  * What an export needs besides the weights: a test input cut from a real image, and the model wrapped with its
  * normalization so that `outputs.npy` is what a user of the package gets. Shared by the CLI and the web app.
  */
+
+import type { UNetConfig } from '../config/index.js';
 import type { ImageSource } from '../io/types.js';
-import type { UNetArchitecture } from '../models/index.js';
 import type { Normalization, PredictFn } from '../prediction/index.js';
 import { minimumSize } from './rdf.js';
 import type { Tensor } from './types.js';
@@ -15,7 +16,7 @@ const EPS = 1e-6;
 /** A centred crop usable as test input: spatial sizes in multiples of 2**depth, every channel, the middle S/T plane. */
 export async function centredTestCrop(
   source: ImageSource,
-  a: UNetArchitecture,
+  a: UNetConfig,
 ): Promise<{ data: Float32Array; shape: number[]; axes: string }> {
   const step = 2 ** a.depth;
   const min = minimumSize(a);

@@ -13,12 +13,11 @@ import {
   normalizedPredict,
   testBmz,
 } from '../bmz/index.js';
-import type { Configuration } from '../config/index.js';
+import type { Configuration, UNetConfig } from '../config/index.js';
 import { Rng } from '../data/index.js';
 import type { Model, Runtime } from '../engine/index.js';
 import { ArraySource } from '../io/memory.js';
 import type { ImageSource } from '../io/types.js';
-import type { UNetArchitecture } from '../models/index.js';
 import type { AxesArray, Normalization } from '../prediction/index.js';
 
 export interface BmzExportDetails {
@@ -98,7 +97,7 @@ export async function exportTrainedModelToBmz(
 }
 
 /** Gaussian noise with the training statistics, the test image when none is given. */
-function syntheticTestImage(a: UNetArchitecture, n: Normalization) {
+function syntheticTestImage(a: UNetConfig, n: Normalization) {
   const side = Math.max(minimumSize(a), 64);
   const spatial = a.conv_dims === 3 ? [minimumSize(a), side, side] : [side, side];
   const shape = a.in_channels > 1 ? [a.in_channels, ...spatial] : spatial;

@@ -12,7 +12,7 @@ import {
   resolveTrainerParams,
   saveConfigYaml,
 } from '../config/index.js';
-import type { NormalizationStats } from '../data/index.js';
+import { MEAN_STD_EPS, type NormalizationStats, normalizationAffine } from '../data/index.js';
 import { createModel, decodeSafetensors, type Model, type Runtime } from '../engine/index.js';
 import { type OptimizerSpec, unetHalo } from '../models/index.js';
 import type { ModelFacts, Normalization, PredictFn } from '../prediction/index.js';
@@ -217,16 +217,8 @@ export function checkpointConfiguration(bytes: Uint8Array, source = 'checkpoint'
 /** Any of the data module's statistics as the affine map (x − mean) / (std + 1e-6) prediction applies. */
 export function toPredictionNormalization(stats: Statistics): Normalization {
   const affine = (s: NormalizationStats) => {
-    switch (s.name) {
-      case 'mean_std':
-        return { mean: s.means, std: s.stds };
-      case 'min_max':
-        return { mean: s.mins, std: s.maxes.map((max, i) => max - s.mins[i] + 1e-8 - 1e-6) };
-      case 'quantile':
-        return { mean: s.lowers, std: s.uppers.map((u, i) => u - s.lowers[i] + 1e-8 - 1e-6) };
-      case 'none':
-        return { mean: [0], std: [1 - 1e-6] };
-    }
+    const { offset, spread, eps } = normalizationAffine(s);
+    return { mean: offset, std: spread.map((v) => v + (eps - MEAN_STD_EPS)) };
   };
   const input = affine(stats.input);
   const target = stats.target && affine(stats.target);

@@ -2,44 +2,37 @@
  * CAREamics' patch augmentations (`dataset/augmentation/`): XYFlip and XYRandomRotate90. They act on the last two
  * axes (Y, X) only — also for 3D — and one random draw is applied identically to the input and its target.
  */
-import { CareamicsError } from '../errors.js';
+import type { z } from 'zod';
+import { type AugmentationConfig, AugmentationConfigSchema } from '../config/data.js';
 import type { NDArray } from '../io/types.js';
+import { DataError, parseConfig } from './errors.js';
 import type { Rng } from './random.js';
 
-/** CAREamics `XYFlipConfig` fields. */
-export interface XYFlipConfig {
-  name: 'XYFlip';
-  flip_x?: boolean;
-  flip_y?: boolean;
-  p?: number;
-}
-
-/** CAREamics `XYRandomRotate90Config` fields. */
-export interface XYRandomRotate90Config {
-  name: 'XYRandomRotate90';
-  p?: number;
-}
-
-export type AugmentationConfig = XYFlipConfig | XYRandomRotate90Config;
+/** An augmentation as written by hand: fields with a default may be left out. */
+export type AugmentationInput = z.input<typeof AugmentationConfigSchema>;
 
 /** A drawn augmentation: flip of Y or X, or k quarter turns (numpy `rot90(k, axes=(-2, -1))`). */
 export type Augmentation = { kind: 'flip'; axis: 'Y' | 'X' } | { kind: 'rot90'; k: 1 | 2 | 3 };
 
-function checkP(p: number): number {
-  if (!(p >= 0 && p <= 1))
-    throw new CareamicsError('InvalidConfig', `augmentation probability must be in [0, 1], got ${p}`);
-  return p;
+/** The augmentation with the schema's defaults, checked against its bounds. */
+function resolve(config: AugmentationInput): AugmentationConfig {
+  const resolved = parseConfig(AugmentationConfigSchema, config, 'augmentation');
+  if (resolved.name === 'XYFlip' && !resolved.flip_x && !resolved.flip_y)
+    throw new DataError('InvalidConfig', 'XYFlip needs at least one flippable axis');
+  return resolved;
 }
 
 /** Draws what one augmentation does to one patch; `null` means it is skipped. */
-export function drawAugmentation(config: AugmentationConfig, rng: Rng): Augmentation | null {
-  if (rng.random() >= checkP(config.p ?? 0.5)) return null;
+export function drawAugmentation(config: AugmentationInput, rng: Rng): Augmentation | null {
+  return draw(resolve(config), rng);
+}
+
+function draw(config: AugmentationConfig, rng: Rng): Augmentation | null {
+  if (rng.random() >= config.p) return null;
   if (config.name === 'XYRandomRotate90') return { kind: 'rot90', k: rng.integer(1, 4) as 1 | 2 | 3 };
   const axes: Array<'Y' | 'X'> = [];
-  if (config.flip_y ?? true) axes.push('Y');
-  if (config.flip_x ?? true) axes.push('X');
-  if (axes.length === 0)
-    throw new CareamicsError('InvalidConfig', 'XYFlip needs at least one flippable axis');
+  if (config.flip_y) axes.push('Y');
+  if (config.flip_x) axes.push('X');
   return { kind: 'flip', axis: axes[rng.integer(0, axes.length)] };
 }
 
@@ -53,7 +46,7 @@ export function applyAugmentation(
   planes = (data.length - offset) / (ny * nx),
 ): void {
   if (aug.kind === 'rot90' && aug.k !== 2 && ny !== nx) {
-    throw new CareamicsError('NonSquarePatch', `XYRandomRotate90 needs square YX patches, got ${ny}×${nx}`);
+    throw new DataError('NonSquarePatch', `XYRandomRotate90 needs square YX patches, got ${ny}×${nx}`);
   }
   const plane = ny * nx;
   const tmp = new Float32Array(plane);
@@ -91,22 +84,20 @@ export function applyAugmentation(
 export function augmentBatch(
   input: NDArray<Float32Array>,
   target: NDArray<Float32Array> | undefined,
-  transforms: readonly AugmentationConfig[],
+  transforms: readonly AugmentationInput[],
   rng: Rng,
 ): void {
+  const resolved = transforms.map(resolve);
   const shape = input.shape;
   const [batch, ny, nx] = [shape[0], shape[shape.length - 2], shape[shape.length - 1]];
   if (target && (target.shape[0] !== batch || target.shape.at(-2) !== ny || target.shape.at(-1) !== nx)) {
-    throw new CareamicsError(
-      'ShapeMismatch',
-      `target shape [${target.shape}] does not match input [${shape}]`,
-    );
+    throw new DataError('ShapeMismatch', `target shape [${target.shape}] does not match input [${shape}]`);
   }
   const per = input.data.length / batch;
   const targetPer = target ? target.data.length / batch : 0;
   for (let b = 0; b < batch; b++) {
-    for (const config of transforms) {
-      const aug = drawAugmentation(config, rng);
+    for (const config of resolved) {
+      const aug = draw(config, rng);
       if (!aug) continue;
       applyAugmentation(aug, input.data, ny, nx, b * per, per / (ny * nx));
       if (target) applyAugmentation(aug, target.data, ny, nx, b * targetPer, targetPer / (ny * nx));

@@ -1,43 +1,41 @@
 /**
  * Data preparation for training, as pure seeded functions: normalization statistics, patch sampling, validation
- * split, augmentation and N2V masking.
+ * split, augmentation and N2V masking. Configuration types come from `config/`; the functions here take them.
  *
  * @example
  * const rng = new Rng(42);
- * const patching = new StratifiedPatching(sources, [64, 64], rng);
- * const valSpecs = createValSplit(patching, rng, 8);
- * const batch = await readPatchBatch(sources, epochPatchSpecs(patching, rng).slice(0, 16));
+ * const { training, validation } = TRAINING_PATCHING.stratified(sources, [64, 64], rng, 8);
+ * const batch = await readPatchBatch(sources, epochPatchSpecs(training, rng).slice(0, 16));
  * const { masked, mask } = n2vManipulate(normalize(batch, 'SCYX', stats), { roi_size: 11 }, rng);
  */
 export {
   type Augmentation,
-  type AugmentationConfig,
+  type AugmentationInput,
   applyAugmentation,
   augmentBatch,
   drawAugmentation,
-  type XYFlipConfig,
-  type XYRandomRotate90Config,
 } from './augmentation.js';
+export { DataError, type DataErrorTag, isDataError } from './errors.js';
 export {
   buildStructPattern,
   getStratifiedCoords,
-  type N2VManipulateConfig,
+  type N2VManipulateInput,
   type N2VManipulateResult,
   n2vManipulate,
-  type StructMaskAxes,
-  type StructMaskConfig,
 } from './n2vManipulate.js';
 export {
+  type AffineNormalization,
   createStatsAccumulator,
   denormalize,
   MEAN_STD_EPS,
   MinMaxStatistics,
-  type NormalizationName,
   type NormalizationStats,
+  normalizationAffine,
   normalize,
   QuantileEstimator,
   RANGE_EPS,
   type StatsAccumulator,
+  type StatsOptions,
   WelfordStatistics,
 } from './normalization.js';
 export {
@@ -56,4 +54,11 @@ export {
 } from './patching.js';
 export { Rng, type RngState } from './random.js';
 export { StratifiedPatching } from './stratifiedPatching.js';
+export {
+  isTrainingPatching,
+  TRAINING_PATCHING,
+  type TrainingPatching,
+  type TrainingPatchingName,
+  type TrainingPatchingStrategy,
+} from './trainingPatching.js';
 export { createValSplit, splitByPercentage } from './valSplit.js';

@@ -9,25 +9,19 @@
  * - structN2V: the struct pixels around each centre (a YX pattern) get uniform values in [patch min, patch max];
  * - mask: 1 where a centre's value changed (CAREamics' `transformed != patch`), before the struct pixels are set.
  */
-import { CareamicsError } from '../errors.js';
+import type { z } from 'zod';
+import {
+  type N2VManipulateConfig,
+  N2VManipulateConfigSchema,
+  type StructMaskAxes,
+  StructMaskConfigSchema,
+} from '../config/n2vManipulate.js';
 import type { NDArray } from '../io/types.js';
+import { DataError, parseConfig } from './errors.js';
 import type { Rng } from './random.js';
 
-export type StructMaskAxes = 'horizontal' | 'vertical' | 'cross' | 'square';
-
-/** CAREamics `StructMaskConfig`: span is odd, 3–15 (default 5). */
-export interface StructMaskConfig {
-  axes: StructMaskAxes;
-  span: number;
-}
-
-/** CAREamics `N2VManipulateConfig` fields (defaults: roi 11, 0.2 %, uniform, no struct mask). */
-export interface N2VManipulateConfig {
-  roi_size?: number;
-  masked_pixel_percentage?: number;
-  strategy?: 'uniform' | 'median';
-  struct_mask?: StructMaskConfig | null;
-}
+/** The masking settings as written by hand: fields with a default may be left out. */
+export type N2VManipulateInput = z.input<typeof N2VManipulateConfigSchema>;
 
 export interface N2VManipulateResult {
   /** The input with masked centres replaced and struct pixels randomised. */
@@ -38,9 +32,7 @@ export interface N2VManipulateResult {
 
 /** The (span × span) YX pattern, row-major: 1 at struct pixels, 0 elsewhere and at the centre. */
 export function buildStructPattern(span: number, axes: StructMaskAxes): Uint8Array {
-  if (!Number.isInteger(span) || span < 3 || span % 2 === 0) {
-    throw new CareamicsError('InvalidConfig', `struct mask span must be an odd integer ≥ 3, got ${span}`);
-  }
+  parseConfig(StructMaskConfigSchema, { axes, span }, 'struct_mask');
   const c = span >> 1;
   const pattern = new Uint8Array(span * span);
   for (let y = 0; y < span; y++) {
@@ -65,12 +57,11 @@ export function getStratifiedCoords(
   spatial: readonly number[],
   rng: Rng,
 ): Int32Array {
-  if (!(maskPixelPercentage > 0 && maskPixelPercentage <= 100)) {
-    throw new CareamicsError(
-      'InvalidConfig',
-      `masked_pixel_percentage must be in (0, 100], got ${maskPixelPercentage}`,
-    );
-  }
+  parseConfig(
+    N2VManipulateConfigSchema.shape.masked_pixel_percentage,
+    maskPixelPercentage,
+    'masked_pixel_percentage',
+  );
   const ndim = spatial.length;
   const side = (100 / maskPixelPercentage) ** (1 / ndim);
   const gridDims = spatial.map((s) => Math.ceil(s / side));
@@ -190,7 +181,7 @@ function manipulateVolume(
           }
         }
       }
-      if (n === 0) throw new CareamicsError('InvalidConfig', 'the ROI has no pixel left for the median');
+      if (n === 0) throw new DataError('InvalidConfig', 'the ROI has no pixel left for the median');
       value = lowerMedian(scratch, n);
     } else {
       let tries = 0;
@@ -199,8 +190,7 @@ function manipulateVolume(
       let cx: number;
       const table = s.offsets;
       do {
-        if (++tries > 1000)
-          throw new CareamicsError('InvalidConfig', 'no valid N2V replacement pixel in the ROI');
+        if (++tries > 1000) throw new DataError('InvalidConfig', 'no valid N2V replacement pixel in the ROI');
         cz = is3d ? clamp(z + table[rng.integer(0, table.length)], nz) : 0;
         cy = clamp(y + table[rng.integer(0, table.length)], ny);
         cx = clamp(x + table[rng.integer(0, table.length)], nx);
@@ -240,22 +230,19 @@ function settings(
   dims: readonly [number, number, number],
   is3d: boolean,
 ): Settings {
-  const roiSize = config.roi_size ?? 11;
-  if (!Number.isInteger(roiSize) || roiSize < 3 || roiSize % 2 === 0) {
-    throw new CareamicsError('InvalidConfig', `roi_size must be an odd integer ≥ 3, got ${roiSize}`);
-  }
-  const struct = config.struct_mask ?? null;
+  const roiSize = config.roi_size;
+  const struct = config.struct_mask;
   const pattern = struct ? buildStructPattern(struct.span, struct.axes) : null;
   if (struct?.axes === 'square' && !is3d && roiSize <= struct.span) {
-    throw new CareamicsError(
+    throw new DataError(
       'InvalidConfig',
       `a square struct mask of span ${struct.span} hides the whole ROI of ${roiSize}: use roi_size > span`,
     );
   }
   const s: Settings = {
     roiSize,
-    percentage: config.masked_pixel_percentage ?? 0.2,
-    median: (config.strategy ?? 'uniform') === 'median',
+    percentage: config.masked_pixel_percentage,
+    median: config.strategy === 'median',
     pattern,
     span: struct?.span ?? 0,
     offsets: uniformOffsetTable(roiSize),
@@ -277,19 +264,19 @@ function settings(
 /** N2V masking of a batch (B, C, [Z,] Y, X); the input is not modified. */
 export function n2vManipulate(
   batch: NDArray<Float32Array>,
-  config: N2VManipulateConfig,
+  config: N2VManipulateInput,
   rng: Rng,
 ): N2VManipulateResult {
   const shape = batch.shape;
   if (shape.length !== 4 && shape.length !== 5) {
-    throw new CareamicsError(
+    throw new DataError(
       'ShapeMismatch',
       `N2V expects a batch (B, C, [Z,] Y, X), got shape [${shape.join(', ')}]`,
     );
   }
   const is3d = shape.length === 5;
   const dims: [number, number, number] = is3d ? [shape[2], shape[3], shape[4]] : [1, shape[2], shape[3]];
-  const s = settings(config, dims, is3d);
+  const s = settings(parseConfig(N2VManipulateConfigSchema, config, 'n2v_config'), dims, is3d);
   const volume = dims[0] * dims[1] * dims[2];
   const masked = batch.data.slice();
   const mask = new Float32Array(batch.data.length);

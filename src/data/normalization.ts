@@ -2,11 +2,12 @@
  * Normalization statistics and transforms (CAREamics `dataset/normalization/`). Statistics are per channel,
  * accumulated from any number of arrays (patches or whole images) and are plain JSON objects.
  */
-import { CareamicsError } from '../errors.js';
+import type { NormalizationConfig } from '../config/normalization.js';
 import type { NDArray, TypedArray } from '../io/types.js';
+import { DataError } from './errors.js';
 import { type ChannelLayout, channelLayout, forEachChannelRun } from './layout.js';
 
-export type NormalizationName = 'mean_std' | 'min_max' | 'quantile' | 'none';
+export type NormalizationName = NormalizationConfig['name'];
 
 export type NormalizationStats =
   | { name: 'mean_std'; means: number[]; stds: number[] }
@@ -32,7 +33,7 @@ export interface StatsAccumulator {
 
 function checkChannels(expected: number, layout: ChannelLayout): void {
   if (layout.channels !== expected) {
-    throw new CareamicsError('ChannelMismatch', `expected ${expected} channels, got ${layout.channels}`);
+    throw new DataError('ChannelMismatch', `expected ${expected} channels, got ${layout.channels}`);
   }
 }
 
@@ -54,34 +55,41 @@ export class WelfordStatistics implements StatsAccumulator {
   update(array: NDArray, axes: string): void {
     const layout = channelLayout(array.shape, axes);
     checkChannels(this.nChannels, layout);
-    const data = array.data;
-    forEachChannelRun(layout, (ch, start, end) => {
-      const n = end - start;
-      if (n === 0) return;
-      let sum = 0;
-      for (let i = start; i < end; i++) sum += data[i];
-      const mean = sum / n;
-      let m2 = 0;
-      for (let i = start; i < end; i++) {
-        const d = data[i] - mean;
-        m2 += d * d;
-      }
-      const total = this.count[ch] + n;
-      const delta = mean - this.mean[ch];
-      this.mean[ch] += (delta * n) / total;
-      this.m2[ch] += m2 + (delta * delta * this.count[ch] * n) / total;
-      this.count[ch] = total;
-    });
+    forEachChannelRun(layout, (ch, start, end) => this.addRun(ch, array.data, start, end));
+  }
+
+  /** Merges the values `data[start, end)` into channel (or group) `ch`. */
+  addRun(ch: number, data: ArrayLike<number>, start: number, end: number): void {
+    const n = end - start;
+    if (n === 0) return;
+    let sum = 0;
+    for (let i = start; i < end; i++) sum += data[i];
+    const mean = sum / n;
+    let m2 = 0;
+    for (let i = start; i < end; i++) {
+      const d = data[i] - mean;
+      m2 += d * d;
+    }
+    const total = this.count[ch] + n;
+    const delta = mean - this.mean[ch];
+    this.mean[ch] += (delta * n) / total;
+    this.m2[ch] += m2 + (delta * delta * this.count[ch] * n) / total;
+    this.count[ch] = total;
+  }
+
+  /** Population std of channel (or group) `ch`. */
+  std(ch: number): number {
+    return Math.sqrt(this.m2[ch] / this.count[ch]);
   }
 
   finalize(): NormalizationStats {
     if (Array.from(this.count).some((c) => c < 2)) {
-      throw new CareamicsError('NotEnoughData', 'mean/std need at least two values per channel');
+      throw new DataError('NotEnoughData', 'mean/std need at least two values per channel');
     }
     return {
       name: 'mean_std',
       means: Array.from(this.mean),
-      stds: Array.from(this.m2, (m2, ch) => Math.sqrt(m2 / this.count[ch])),
+      stds: Array.from(this.m2, (_, ch) => this.std(ch)),
     };
   }
 }
@@ -114,7 +122,7 @@ export class MinMaxStatistics implements StatsAccumulator {
 
   finalize(): NormalizationStats {
     if (this.mins.some((m) => !Number.isFinite(m))) {
-      throw new CareamicsError('NotEnoughData', 'min/max need at least one value per channel');
+      throw new DataError('NotEnoughData', 'min/max need at least one value per channel');
     }
     return { name: 'min_max', mins: [...this.mins], maxes: [...this.maxes] };
   }
@@ -207,7 +215,7 @@ export class QuantileEstimator implements StatsAccumulator {
 
   finalize(): NormalizationStats {
     if (this.totals.some((t) => t === 0)) {
-      throw new CareamicsError('NotEnoughData', 'quantiles need at least one value per channel');
+      throw new DataError('NotEnoughData', 'quantiles need at least one value per channel');
     }
     return {
       name: 'quantile',
@@ -219,74 +227,94 @@ export class QuantileEstimator implements StatsAccumulator {
   }
 }
 
-/** An accumulator for the named normalization; quantile levels default to CAREamics' 0.01 / 0.99. */
+/** Options of the statistics accumulators: quantile levels default to CAREamics' 0.01 / 0.99. */
+export interface StatsOptions {
+  lowerQuantile?: number;
+  upperQuantile?: number;
+}
+
+/**
+ * A normalization as x ↦ (x − offset) / (spread + eps), per channel (one value broadcasts to all channels):
+ * mean/std is (x − μ)/(σ + 1e‑6), the ranges (x − lo)/(hi − lo + 1e‑8).
+ */
+export interface AffineNormalization {
+  offset: number[];
+  spread: number[];
+  eps: number;
+}
+
+type StatsNamed<N extends NormalizationName> = Extract<NormalizationStats, { name: N }>;
+
+/** One normalization: how its statistics are accumulated and the affine map they define. */
+interface NormalizationMethod<N extends NormalizationName> {
+  accumulator(nChannels: number, options: StatsOptions): StatsAccumulator;
+  affine(stats: StatsNamed<N>): AffineNormalization;
+}
+
+const NORMALIZATIONS: { [N in NormalizationName]: NormalizationMethod<N> } = {
+  mean_std: {
+    accumulator: (nChannels) => new WelfordStatistics(nChannels),
+    affine: (s) => ({ offset: s.means, spread: s.stds, eps: MEAN_STD_EPS }),
+  },
+  min_max: {
+    accumulator: (nChannels) => new MinMaxStatistics(nChannels),
+    affine: (s) => ({ offset: s.mins, spread: s.maxes.map((hi, i) => hi - s.mins[i]), eps: RANGE_EPS }),
+  },
+  quantile: {
+    accumulator: (nChannels, o) =>
+      new QuantileEstimator(
+        new Array(nChannels).fill(o.lowerQuantile ?? 0.01),
+        new Array(nChannels).fill(o.upperQuantile ?? 0.99),
+      ),
+    affine: (s) => ({ offset: s.lowers, spread: s.uppers.map((hi, i) => hi - s.lowers[i]), eps: RANGE_EPS }),
+  },
+  none: {
+    accumulator: () => ({ update() {}, finalize: () => ({ name: 'none' }) }),
+    affine: () => ({ offset: [0], spread: [1], eps: 0 }),
+  },
+};
+
+/** An accumulator for the named normalization. */
 export function createStatsAccumulator(
   name: NormalizationName,
   nChannels: number,
-  options: { lowerQuantile?: number; upperQuantile?: number } = {},
+  options: StatsOptions = {},
 ): StatsAccumulator {
-  switch (name) {
-    case 'mean_std':
-      return new WelfordStatistics(nChannels);
-    case 'min_max':
-      return new MinMaxStatistics(nChannels);
-    case 'quantile':
-      return new QuantileEstimator(
-        new Array(nChannels).fill(options.lowerQuantile ?? 0.01),
-        new Array(nChannels).fill(options.upperQuantile ?? 0.99),
-      );
-    case 'none':
-      return { update() {}, finalize: () => ({ name: 'none' }) };
-  }
+  return NORMALIZATIONS[name].accumulator(nChannels, options);
 }
 
-/** Per-channel affine map x ↦ (x − offset) / scale for the given stats (broadcasting single values). */
-function affine(stats: NormalizationStats, nChannels: number): { offset: number[]; scale: number[] } {
-  const pick = (values: number[], ch: number) => {
-    if (values.length !== 1 && values.length !== nChannels) {
-      throw new CareamicsError(
-        'ChannelMismatch',
-        `stats have ${values.length} values for ${nChannels} channels`,
-      );
-    }
-    return values.length === 1 ? values[0] : values[ch];
-  };
-  const channels = Array.from({ length: nChannels }, (_, ch) => ch);
-  switch (stats.name) {
-    case 'mean_std':
-      return {
-        offset: channels.map((ch) => pick(stats.means, ch)),
-        scale: channels.map((ch) => pick(stats.stds, ch) + MEAN_STD_EPS),
-      };
-    case 'min_max':
-      return {
-        offset: channels.map((ch) => pick(stats.mins, ch)),
-        scale: channels.map((ch) => pick(stats.maxes, ch) - pick(stats.mins, ch) + RANGE_EPS),
-      };
-    case 'quantile':
-      return {
-        offset: channels.map((ch) => pick(stats.lowers, ch)),
-        scale: channels.map((ch) => pick(stats.uppers, ch) - pick(stats.lowers, ch) + RANGE_EPS),
-      };
-    case 'none':
-      return { offset: channels.map(() => 0), scale: channels.map(() => 1) };
-  }
+/** The affine map the statistics define. */
+export function normalizationAffine(stats: NormalizationStats): AffineNormalization {
+  // Each method takes its own stats; the name picked it, so the union of methods accepts `stats`.
+  const method = NORMALIZATIONS[stats.name] as NormalizationMethod<NormalizationName>;
+  return method.affine(stats);
 }
 
 function applyAffine(array: NDArray, axes: string, stats: NormalizationStats, inverse: boolean) {
   const layout = channelLayout(array.shape, axes);
-  const { offset, scale } = affine(stats, layout.channels);
+  const { offset, spread, eps } = normalizationAffine(stats);
+  const pick = (values: number[], ch: number) => {
+    if (values.length !== 1 && values.length !== layout.channels) {
+      throw new DataError(
+        'ChannelMismatch',
+        `stats have ${values.length} values for ${layout.channels} channels`,
+      );
+    }
+    return values.length === 1 ? values[0] : values[ch];
+  };
+  const channels = Array.from({ length: layout.channels }, (_, ch) => ch);
+  const offsets = channels.map((ch) => pick(offset, ch));
+  const scales = channels.map((ch) => pick(spread, ch) + eps);
   const src: TypedArray = array.data;
   const out = new Float32Array(src.length);
   forEachChannelRun(layout, (ch, start, end) => {
-    const o = offset[ch];
-    const s = scale[ch];
+    const o = offsets[ch];
+    const s = scales[ch];
     if (inverse) for (let i = start; i < end; i++) out[i] = src[i] * s + o;
     else for (let i = start; i < end; i++) out[i] = (src[i] - o) / s;
   });
   return { data: out, shape: [...array.shape] };
 }
-
 /** Normalizes per channel into a new float32 array: (x−μ)/(σ+1e‑6), or (x−lo)/(hi−lo+1e‑8) for ranges. */
 export function normalize(array: NDArray, axes: string, stats: NormalizationStats): NDArray<Float32Array> {
   return applyAffine(array, axes, stats, false);

@@ -2,8 +2,8 @@
  * Patch geometry, random patching and patch extraction (CAREamics `dataset/patching/`). Patches are addressed by
  * `PatchSpec`s (image, sample, top-left corner) and read into float32 batches of shape (B, C, [Z,] Y, X).
  */
-import { CareamicsError } from '../errors.js';
 import type { ImageSource, NDArray, Region } from '../io/types.js';
+import { DataError } from './errors.js';
 import { checkAxes } from './layout.js';
 import type { Rng } from './random.js';
 
@@ -50,20 +50,22 @@ export function imageGeometry(image: ImageInfo): ImageGeometry {
   return { nSamples: size('S') * size('T'), nChannels: size('C'), spatial };
 }
 
-/** Throws a `PatchTooLarge` error naming the image if the patch does not fit inside it. */
+/** Throws a `PatchTooLarge` error naming the image, its shape and the patch size if the patch does not fit. */
 export function checkPatchFits(image: ImageInfo, patchSize: readonly number[]): ImageGeometry {
   const geometry = imageGeometry(image);
   if (patchSize.length !== geometry.spatial.length) {
-    throw new CareamicsError(
+    throw new DataError(
       'PatchDimsMismatch',
-      `patch size [${patchSize.join(', ')}] does not match the spatial axes of "${image.name}" (${image.axes})`,
+      `patch size [${patchSize.join(', ')}] does not match the spatial axes of axes ${image.axes}`,
+      { file: image.name },
     );
   }
   if (geometry.spatial.some((s, i) => s < patchSize[i])) {
-    throw new CareamicsError(
+    throw new DataError(
       'PatchTooLarge',
-      `image "${image.name}" has spatial shape [${geometry.spatial.join(', ')}], smaller than the patch size ` +
+      `shape [${image.shape.join(', ')}] (axes ${image.axes}) is smaller than the patch size ` +
         `[${patchSize.join(', ')}]`,
+      { file: image.name },
     );
   }
   return geometry;
@@ -104,24 +106,89 @@ export class PatchIndex {
   }
 }
 
+/** True when the patch at `coords` shares a pixel with `other` (both of `patchSize`). */
+function overlaps(
+  coords: readonly number[],
+  other: readonly number[],
+  patchSize: readonly number[],
+): boolean {
+  return coords.every((c, i) => c < other[i] + patchSize[i] && other[i] < c + patchSize[i]);
+}
+
+/** Per axis, the extreme patch corners: 0, the last one, and the edges of each withheld patch's shadow. */
+function extremeCorners(spatial: readonly number[], patchSize: readonly number[], withheld: number[][]) {
+  return spatial.map((s, i) => {
+    const last = s - patchSize[i];
+    const values = new Set([0, last]);
+    for (const w of withheld) {
+      for (const c of [w[i] - patchSize[i], w[i] + patchSize[i]]) if (c >= 0 && c <= last) values.add(c);
+    }
+    return [...values];
+  });
+}
+
+/**
+ * An extreme corner whose patch misses every withheld patch, searched from the `start`-th one on; `undefined`
+ * exactly when no corner at all is clear (the region left free is a union of boxes bounded by extreme corners).
+ */
+function findClearCorner(
+  axes: readonly number[][],
+  patchSize: readonly number[],
+  withheld: readonly number[][],
+  start = 0,
+): number[] | undefined {
+  const total = axes.reduce((n, values) => n * values.length, 1);
+  for (let t = 0; t < total; t++) {
+    let rest = (start + t) % total;
+    const corner = new Array<number>(axes.length);
+    for (let a = axes.length - 1; a >= 0; a--) {
+      corner[a] = axes[a][rest % axes[a].length];
+      rest = Math.floor(rest / axes[a].length);
+    }
+    if (!withheld.some((w) => overlaps(corner, w, patchSize))) return corner;
+  }
+  return undefined;
+}
+
+/** Random draws per patch before falling back to a clear extreme corner. */
+const MAX_DRAWS = 100;
+
 /**
  * CAREamics' random patching: as many patches per sample as a sequential tiling would give
- * (∏ ceil(size/patch)), each at a uniformly random position inside the image.
+ * (∏ ceil(size/patch)), each at a uniformly random position inside the image, drawn anew every epoch. Positions
+ * whose patch would overlap a withheld (validation) patch are drawn again; a sample they cover entirely gives none.
  */
 export class RandomPatching implements Patching {
   private readonly geometries: ImageGeometry[];
   private readonly index: PatchIndex;
+  /** Withheld corners and the extreme corners per axis, per `dataIdx,sampleIdx` that has withheld patches. */
+  private readonly exclusions = new Map<string, { withheld: number[][]; extremes: number[][] }>();
 
   constructor(
     images: readonly ImageInfo[],
     readonly patchSize: readonly number[],
     private readonly rng: Rng,
+    withheld: readonly PatchSpec[] = [],
   ) {
     this.geometries = images.map((image) => checkPatchFits(image, patchSize));
+    for (const w of withheld) {
+      const key = `${w.dataIdx},${w.sampleIdx}`;
+      const entry = this.exclusions.get(key) ?? { withheld: [], extremes: [] };
+      entry.withheld.push(w.coords);
+      this.exclusions.set(key, entry);
+    }
+    const covered = new Set<string>();
+    for (const [key, entry] of this.exclusions) {
+      const spatial = this.geometries[Number(key.split(',')[0])].spatial;
+      entry.extremes = extremeCorners(spatial, patchSize, entry.withheld);
+      if (!findClearCorner(entry.extremes, patchSize, entry.withheld)) covered.add(key);
+    }
     this.index = new PatchIndex(
-      this.geometries.map((g) => {
+      this.geometries.map((g, dataIdx) => {
         const n = g.spatial.reduce((acc, s, i) => acc * Math.ceil(s / patchSize[i]), 1);
-        return new Array(g.nSamples).fill(n);
+        return Array.from({ length: g.nSamples }, (_, sampleIdx) =>
+          covered.has(`${dataIdx},${sampleIdx}`) ? 0 : n,
+        );
       }),
     );
   }
@@ -133,8 +200,19 @@ export class RandomPatching implements Patching {
   getPatchSpec(index: number): PatchSpec {
     const { dataIdx, sampleIdx } = this.index.locate(index);
     const spatial = this.geometries[dataIdx].spatial;
-    const coords = spatial.map((s, i) => this.rng.integer(0, s - this.patchSize[i] + 1));
-    return { dataIdx, sampleIdx, coords, patchSize: [...this.patchSize] };
+    const exclusion = this.exclusions.get(`${dataIdx},${sampleIdx}`);
+    const spec = (coords: number[]) => ({ dataIdx, sampleIdx, coords, patchSize: [...this.patchSize] });
+    for (let draw = 0; draw < MAX_DRAWS; draw++) {
+      const coords = spatial.map((s, i) => this.rng.integer(0, s - this.patchSize[i] + 1));
+      if (!exclusion?.withheld.some((w) => overlaps(coords, w, this.patchSize))) return spec(coords);
+    }
+    // Almost everything is withheld: an extreme clear corner, searched from a random one.
+    const { extremes, withheld } = exclusion!;
+    const start = this.rng.integer(
+      0,
+      extremes.reduce((n, values) => n * values.length, 1),
+    );
+    return spec(findClearCorner(extremes, this.patchSize, withheld, start)!);
   }
 }
 
@@ -164,7 +242,9 @@ export function patchRegion(image: ImageInfo, spec: PatchSpec): Region {
     if (s >= 0) {
       const c = spec.coords[s];
       if (c < 0 || c + spec.patchSize[s] > image.shape[i]) {
-        throw new CareamicsError('PatchOutOfBounds', `patch outside "${image.name}" on axis ${axis}`);
+        throw new DataError('PatchOutOfBounds', `patch outside the image on axis ${axis}`, {
+          file: image.name,
+        });
       }
       start.push(c);
       stop.push(c + spec.patchSize[s]);
@@ -225,7 +305,9 @@ function batchShape(images: readonly ImageInfo[], specs: readonly PatchSpec[]): 
     const image = images[spec.dataIdx];
     if (!image) throw new RangeError(`no image at index ${spec.dataIdx}`);
     if (imageGeometry(image).nChannels !== nChannels) {
-      throw new CareamicsError('ChannelMismatch', `"${image.name}" has a different number of channels`);
+      throw new DataError('ChannelMismatch', 'has a different number of channels from the other images', {
+        file: image.name,
+      });
     }
     if (spec.patchSize.join() !== specs[0].patchSize.join())
       throw new RangeError('patch sizes differ in a batch');

@@ -1,5 +1,5 @@
 /** Validation splits: CAREamics HEAD's fixed grid patches, and the legacy percentage split of files or patches. */
-import { CareamicsError } from '../errors.js';
+import { DataError } from './errors.js';
 import type { PatchSpec } from './patching.js';
 import type { Rng } from './random.js';
 import type { StratifiedPatching } from './stratifiedPatching.js';
@@ -18,7 +18,7 @@ export function createValSplit(training: StratifiedPatching, rng: Rng, nValPatch
   );
   const total = counts.reduce((a, b) => a + b, 0);
   if (nValPatches >= total) {
-    throw new CareamicsError(
+    throw new DataError(
       'NotEnoughData',
       `cannot withhold ${nValPatches} validation patches: only ${total} training patches of size ` +
         `[${training.patchSize.join(', ')}]; add data, or lower n_val_patches or the patch size`,
@@ -34,7 +34,7 @@ export function createValSplit(training: StratifiedPatching, rng: Rng, nValPatch
   samples.forEach(({ dataIdx, sampleIdx, gridCoords }, i) => {
     if (selected[i] === 0) return;
     if (selected[i] > gridCoords.length) {
-      throw new CareamicsError(
+      throw new DataError(
         'NotEnoughData',
         `image ${dataIdx} has only ${gridCoords.length} grid patches left`,
       );
@@ -70,10 +70,10 @@ export function splitByPercentage<T>(
   valMinimumSplit = 1,
 ): { train: T[]; val: T[] } {
   if (!(valPercentage >= 0 && valPercentage <= 1)) {
-    throw new RangeError(`val_percentage must be between 0 and 1, got ${valPercentage}`);
+    throw new DataError('InvalidConfig', `val_percentage must be between 0 and 1, got ${valPercentage}`);
   }
   if (valMinimumSplit < 1 || valMinimumSplit > items.length) {
-    throw new CareamicsError(
+    throw new DataError(
       'NotEnoughData',
       `val_minimum_split must be between 1 and ${items.length} (the number of items), got ${valMinimumSplit}`,
     );

@@ -3,6 +3,7 @@
  * one graph), the evaluation loss (batch norm from running statistics) and the prediction graph (weights as
  * initializers, batch norm folded, any batch and spatial size).
  */
+import type { UNetConfig } from '../config/index.js';
 import { concat, grad, input, reshape, type Tensor, toOnnx } from '../graph/index.js';
 import {
   buildUNet,
@@ -17,12 +18,11 @@ import {
   ParameterCollector,
   sizeMultiple,
   TrainingLayers,
-  type UNetArchitecture,
 } from '../models/index.js';
 import type { BufferSpec, ParameterSpec } from '../models/layers.js';
 
 export interface ModelDescription {
-  architecture: UNetArchitecture;
+  architecture: UNetConfig;
   parameters: ParameterSpec[];
   buffers: BufferSpec[];
   parameterLayout: FlatLayout;
@@ -30,7 +30,7 @@ export interface ModelDescription {
 }
 
 /** Lists parameters and buffers by a dry run of the UNet on a small symbolic input. */
-export function describeModel(architecture: UNetArchitecture): ModelDescription {
+export function describeModel(architecture: UNetConfig): ModelDescription {
   const collector = new ParameterCollector();
   const side = sizeMultiple(architecture) * 2;
   const shape = [1, architecture.in_channels, ...new Array(architecture.conv_dims).fill(side)];

@@ -4,6 +4,7 @@
  */
 
 import type { InferenceSession } from 'onnxruntime-common';
+import type { UNetConfig } from '../config/index.js';
 import {
   DEFAULT_UNET,
   initialBuffers,
@@ -12,7 +13,6 @@ import {
   type OptimizerSpec,
   optimizerSlots,
   sizeMultiple,
-  type UNetArchitecture,
 } from '../models/index.js';
 import {
   buildEvaluationGraph,
@@ -25,7 +25,7 @@ import { createSession, EngineError, type Runtime, runSession } from './runtime.
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
 
 export interface ModelOptions {
-  architecture?: Partial<UNetArchitecture>;
+  architecture?: Partial<UNetConfig>;
   loss?: LossName;
   optimizer?: OptimizerSpec;
   /** Learning rate used when `trainStep` is not given one (PyTorch's Adam default). */
@@ -84,7 +84,7 @@ export class Model {
     return new Model(runtime, options);
   }
 
-  get architecture(): UNetArchitecture {
+  get architecture(): UNetConfig {
     return this.description.architecture;
   }
 

@@ -13,7 +13,6 @@ export type { LossName } from './losses.js';
 export { lossFor, mae, maskedMse, mse } from './losses.js';
 export type { OptimizerName, OptimizerParameters, OptimizerSpec } from './optimizers.js';
 export { optimizerSlots, optimizerUpdate } from './optimizers.js';
-export type { UNetArchitecture } from './unet.js';
 export {
   buildUNet,
   DEFAULT_UNET,

@@ -2,6 +2,7 @@
  * The CAREamics UNet (`careamics/models/unet/unet.py`), layer for layer: the same blocks, channel counts,
  * skip interleaving, N2V2 variant and PyTorch parameter names, in 2D or 3D.
  */
+import { type UNetConfig, UNetConfigSchema } from '../config/architecture.js';
 import { CareamicsError } from '../errors.js';
 import {
   add,
@@ -17,34 +18,8 @@ import {
 } from '../graph/index.js';
 import type { LayerBuilder } from './layers.js';
 
-/** CAREamics' `UNetModel` fields (snake_case, as in careamics.yaml). */
-export interface UNetArchitecture {
-  architecture?: 'UNet';
-  conv_dims: 2 | 3;
-  num_classes: number;
-  in_channels: number;
-  depth: number;
-  num_channels_init: number;
-  use_batch_norm: boolean;
-  residual: boolean;
-  final_activation: string;
-  n2v2: boolean;
-  independent_channels: boolean;
-}
-
-export const DEFAULT_UNET: UNetArchitecture = {
-  architecture: 'UNet',
-  conv_dims: 2,
-  num_classes: 1,
-  in_channels: 1,
-  depth: 2,
-  num_channels_init: 32,
-  use_batch_norm: true,
-  residual: false,
-  final_activation: 'None',
-  n2v2: false,
-  independent_channels: true,
-};
+/** CAREamics' UNet with every field at its default (the schema's). */
+export const DEFAULT_UNET: UNetConfig = UNetConfigSchema.parse({});
 
 export class ModelError extends CareamicsError<'ModelError'> {
   constructor(
@@ -55,7 +30,7 @@ export class ModelError extends CareamicsError<'ModelError'> {
   }
 }
 
-export function validateArchitecture(a: UNetArchitecture): void {
+export function validateArchitecture(a: UNetConfig): void {
   if (a.conv_dims !== 2 && a.conv_dims !== 3)
     throw new ModelError(`must be 2 or 3, got ${a.conv_dims}`, 'conv_dims');
   if (!Number.isInteger(a.depth) || a.depth < 1 || a.depth > 10)
@@ -87,7 +62,7 @@ const FINAL_ACTIVATIONS: Record<string, (x: Tensor) => Tensor> = {
  * Receptive-field radius of the UNet in input pixels: two 3×3 convolutions per level and one pixel per pooling
  * and per upsampling, each scaled by 2**level (8·2^depth − 6); N2V2's max-blur-pool adds a pixel per level.
  */
-export function receptiveRadius(a: Pick<UNetArchitecture, 'depth' | 'n2v2'>): number {
+export function receptiveRadius(a: Pick<UNetConfig, 'depth' | 'n2v2'>): number {
   const scale = 2 ** a.depth;
   return 8 * scale - 6 + (a.n2v2 ? scale - 1 : 0);
 }
@@ -97,19 +72,19 @@ export function receptiveRadius(a: Pick<UNetArchitecture, 'depth' | 'n2v2'>): nu
  * cropped by the halo on both sides advance by multiples of 2**depth and keep the pooling grid (then tiled and
  * whole-image predictions agree exactly).
  */
-export function unetHalo(a: Pick<UNetArchitecture, 'depth' | 'n2v2'>): number {
+export function unetHalo(a: Pick<UNetConfig, 'depth' | 'n2v2'>): number {
   const unit = 2 ** Math.max(0, a.depth - 1);
   return Math.ceil(receptiveRadius(a) / unit) * unit;
 }
 
 /** Spatial size must be divisible by this for the UNet to run (each level halves it). */
-export const sizeMultiple = (a: UNetArchitecture) => 2 ** a.depth;
+export const sizeMultiple = (a: UNetConfig) => 2 ** a.depth;
 
 /**
  * Builds the forward pass. `layers` decides how parameters and batch norm become nodes (training,
  * evaluation, folded prediction, or a dry run that lists the parameters).
  */
-export function buildUNet(a: UNetArchitecture, x: Tensor, layers: LayerBuilder): Tensor {
+export function buildUNet(a: UNetConfig, x: Tensor, layers: LayerBuilder): Tensor {
   validateArchitecture(a);
   const groups = a.independent_channels ? a.in_channels : 1;
   const spatial = a.conv_dims;

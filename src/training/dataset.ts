@@ -4,22 +4,24 @@
  */
 import type { Configuration } from '../config/index.js';
 import {
-  type AugmentationConfig,
   augmentBatch,
+  checkPatchFits,
   createStatsAccumulator,
-  createValSplit,
+  DataError,
   epochPatchSpecs,
   extractPatchBatch,
   type ImageArray,
+  isTrainingPatching,
   type NormalizationStats,
   n2vManipulate,
   normalize,
+  type Patching,
   type PatchSpec,
   type Rng,
   StratifiedPatching,
+  TRAINING_PATCHING,
 } from '../data/index.js';
-import { CareamicsError } from '../errors.js';
-import type { ImageSource, NDArray } from '../io/types.js';
+import type { ImageSource, NDArray, TypedArray } from '../io/types.js';
 
 export interface TrainingData {
   trainSource: ImageSource[];
@@ -41,34 +43,69 @@ export interface PreparedBatch {
   shape: number[];
 }
 
-export class DataError extends CareamicsError<'DataError'> {
-  constructor(
-    message: string,
-    readonly file?: string,
-  ) {
-    super('DataError', file ? `${file}: ${message}` : message);
-  }
-}
-
-async function loadAll(sources: readonly ImageSource[], axes: string, role: string, signal?: AbortSignal) {
+/** Reads every source after checking its axes and size; refuses images with NaN or infinite pixels. */
+async function loadAll(
+  sources: readonly ImageSource[],
+  axes: string,
+  patchSize: readonly number[],
+  role: string,
+  signal?: AbortSignal,
+) {
   const images: ImageArray[] = [];
   for (const source of sources) {
     if (source.axes !== axes) {
-      throw new DataError(`${role} has axes ${source.axes}, the configuration says ${axes}`, source.name);
+      throw new DataError('AxesMismatch', `${role} has axes ${source.axes}, the configuration says ${axes}`, {
+        file: source.name,
+      });
     }
+    checkPatchFits(source, patchSize);
     const { data, shape } = await source.read(undefined, { signal });
+    const bad = countNonFinite(data);
+    if (bad > 0) {
+      throw new DataError(
+        'NonFinitePixels',
+        `${bad} of ${data.length} pixels are NaN or infinite; remove or replace them before training`,
+        { file: source.name },
+      );
+    }
     images.push({ name: source.name, axes: source.axes, shape, data });
   }
   return images;
 }
 
+function countNonFinite(data: TypedArray): number {
+  if (!(data instanceof Float32Array || data instanceof Float64Array)) return 0;
+  let bad = 0;
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) bad++;
+  return bad;
+}
+
 /** Batch layout of (B, C, [Z,] Y, X) for the normalization functions. */
 const batchAxes = (spatialRank: number) => (spatialRank === 3 ? 'SCZYX' : 'SCYX');
 
-function computeStats(images: readonly ImageArray[], name: NormalizationStats['name'], channels: number) {
+/** Per-channel statistics of the images; a channel without variation cannot be mean/std normalized. */
+function computeStats(
+  images: readonly ImageArray[],
+  name: NormalizationStats['name'],
+  channels: number,
+  role: string,
+) {
   const accumulator = createStatsAccumulator(name, channels);
   for (const image of images) accumulator.update({ data: image.data, shape: [...image.shape] }, image.axes);
-  return accumulator.finalize();
+  const stats = accumulator.finalize();
+  if (stats.name === 'mean_std') {
+    // Below float32 resolution the values are one value: dividing by that std turns noise into ±1e6.
+    const channel = stats.stds.findIndex((std, ch) => std <= Math.abs(stats.means[ch]) * 1e-7);
+    if (channel >= 0) {
+      throw new DataError(
+        'ZeroVariance',
+        `channel ${channel} of the ${role}s is constant (value ${stats.means[channel]}); mean/std normalization ` +
+          'needs pixel values that vary',
+        { file: images.length === 1 ? images[0].name : undefined, channel },
+      );
+    }
+  }
+  return stats;
 }
 
 /** Stats given in the configuration, if any (CAREamics stores them once computed). */
@@ -92,7 +129,7 @@ export class TrainingSet {
     readonly trainTargets: ImageArray[] | undefined,
     readonly val: ImageArray[],
     readonly valTargets: ImageArray[] | undefined,
-    readonly patching: StratifiedPatching,
+    readonly patching: Patching,
     readonly valSpecs: PatchSpec[],
     readonly stats: Statistics,
   ) {}
@@ -105,49 +142,67 @@ export class TrainingSet {
   ): Promise<TrainingSet> {
     const { data_config: d, algorithm_config: a } = config;
     const supervised = a.algorithm !== 'n2v';
-    if (data.trainSource.length === 0) throw new DataError('no training images were given');
+    if (data.trainSource.length === 0) throw new DataError('MissingData', 'no training images were given');
     if (supervised && !data.trainTarget) {
-      throw new DataError(`${a.algorithm.toUpperCase()} needs training targets (trainTarget)`);
+      throw new DataError('MissingData', `${a.algorithm.toUpperCase()} needs training targets (trainTarget)`);
     }
     if (data.trainTarget && data.trainTarget.length !== data.trainSource.length) {
       throw new DataError(
+        'MissingData',
         `${data.trainSource.length} training images but ${data.trainTarget.length} targets`,
       );
     }
-    if (d.patching.name === 'tiled' || d.patching.name === 'whole') {
+    if (!isTrainingPatching(d.patching.name) || !('patch_size' in d.patching)) {
       throw new DataError(
-        `patching "${d.patching.name}" is for prediction; training needs stratified or random`,
+        'UnsupportedPatching',
+        `data_config.patching "${d.patching.name}" is for prediction; training needs stratified or random`,
       );
     }
     const patchSize = d.patching.patch_size;
     const targetAxes = d.target_axes ?? d.axes;
-    const train = await loadAll(data.trainSource, d.axes, 'training image', signal);
-    const trainTargets =
-      data.trainTarget && (await loadAll(data.trainTarget, targetAxes, 'training target', signal));
+    const load = (sources: readonly ImageSource[], axes: string, role: string) =>
+      loadAll(sources, axes, patchSize, role, signal);
+    const train = await load(data.trainSource, d.axes, 'training image');
+    const trainTargets = data.trainTarget && (await load(data.trainTarget, targetAxes, 'training target'));
     trainTargets?.forEach((t, i) => {
       if (t.shape.join() !== train[i].shape.join() && t.axes === train[i].axes) {
-        throw new DataError(`target shape [${t.shape}] differs from its input [${train[i].shape}]`, t.name);
+        throw new DataError(
+          'ShapeMismatch',
+          `shape [${t.shape}] differs from its input [${train[i].shape}]`,
+          {
+            file: t.name,
+          },
+        );
       }
     });
-    const patching = new StratifiedPatching(train, patchSize, rng);
+    const channels = a.model.in_channels;
+    const stats = configuredStats(config) ?? {
+      input: computeStats(train, d.normalization.name, channels, 'training image'),
+      target:
+        trainTargets &&
+        computeStats(trainTargets, d.normalization.name, a.model.num_classes, 'training target'),
+    };
+    const valGiven = data.valSource !== undefined && data.valSource.length > 0;
+    const { training: patching, validation } = TRAINING_PATCHING[d.patching.name](
+      train,
+      patchSize,
+      rng,
+      valGiven ? 0 : d.n_val_patches,
+    );
     let val: ImageArray[];
     let valTargets: ImageArray[] | undefined;
     let valSpecs: PatchSpec[];
-    if (data.valSource && data.valSource.length > 0) {
-      val = await loadAll(data.valSource, d.axes, 'validation image', signal);
-      valTargets = data.valTarget && (await loadAll(data.valTarget, targetAxes, 'validation target', signal));
-      if (supervised && !valTargets) throw new DataError('validation images need validation targets');
+    if (data.valSource && valGiven) {
+      val = await load(data.valSource, d.axes, 'validation image');
+      valTargets = data.valTarget && (await load(data.valTarget, targetAxes, 'validation target'));
+      if (supervised && !valTargets)
+        throw new DataError('MissingData', 'validation images need validation targets');
       valSpecs = epochPatchSpecs(new StratifiedPatching(val, patchSize, rng));
     } else {
       val = train;
       valTargets = trainTargets;
-      valSpecs = createValSplit(patching, rng, d.n_val_patches);
+      valSpecs = validation;
     }
-    const channels = a.model.in_channels;
-    const stats = configuredStats(config) ?? {
-      input: computeStats(train, d.normalization.name, channels),
-      target: trainTargets && computeStats(trainTargets, d.normalization.name, a.model.num_classes),
-    };
     return new TrainingSet(config, train, trainTargets, val, valTargets, patching, valSpecs, stats);
   }
 
@@ -163,7 +218,7 @@ export class TrainingSet {
   /** Training batch: normalized, augmented identically for input and target, masked for N2V. */
   trainingBatch(specs: readonly PatchSpec[], rng: Rng): PreparedBatch {
     const { input, target } = this.extract(this.train, this.trainTargets, specs);
-    augmentBatch(input, target, this.config.data_config.augmentations as AugmentationConfig[], rng);
+    augmentBatch(input, target, this.config.data_config.augmentations, rng);
     return this.finish(input, target, rng);
   }
 

@@ -3,6 +3,7 @@
  * early stopping, checkpoints and resume — CAREamics' Lightning trainer, without Lightning.
  */
 import {
+  ConfigError,
   type Configuration,
   checkTrainerParamsImplemented,
   resolveCheckpointParams,
@@ -49,7 +50,7 @@ export interface TrainerState {
   globalStep: number;
   /** The training loop's generator (batch order, augmentation, masks). */
   rng: RngState;
-  /** The patch sampler's generator (random offsets within the stratified grid). */
+  /** The patch sampler's generator (patch positions: stratified or random). */
   patchRng: RngState;
   seed: number;
   scheduler: SchedulerState;
@@ -86,6 +87,7 @@ export class Trainer {
   async fit(data: TrainingData, options: FitOptions = {}): Promise<TrainerState> {
     const { signal } = options;
     checkTrainerParamsImplemented(this.config.training_config);
+    checkInMemory(this.config);
     const trainer = resolveTrainerParams(this.config.training_config);
     const resumed = options.resume ? await this.restore() : undefined;
     const seed = resumed?.seed ?? this.config.data_config.seed ?? Math.floor(Math.random() * 2 ** 31);
@@ -242,6 +244,19 @@ export class Trainer {
       throw new TrainingError(`${this.store!.location}/${LAST} has no trainer state to resume from`);
     return JSON.parse(metadata.trainer) as TrainerState;
   }
+}
+
+/** Training holds every image in memory; a configuration that asks otherwise is refused, not ignored. */
+function checkInMemory(config: Configuration): void {
+  const d = config.data_config;
+  if (d.in_memory) return;
+  const instead =
+    d.data_type === 'zarr' || d.data_type === 'czi'
+      ? `data_type "${d.data_type}" requires false: convert the images to TIFF, or give them as arrays`
+      : 'set it to true';
+  throw new ConfigError([
+    { path: 'data_config.in_memory', message: `out-of-core training is not implemented yet; ${instead}` },
+  ]);
 }
 
 export function lossesCsv(history: readonly EpochRecord[]): string {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  type AugmentationConfig,
+  type AugmentationInput,
   applyAugmentation,
   augmentBatch,
   drawAugmentation,
@@ -9,7 +9,7 @@ import {
 import { Rng } from '../../src/data/random.js';
 import { isCareamicsError } from '../../src/errors.js';
 
-const DEFAULTS: AugmentationConfig[] = [{ name: 'XYFlip' }, { name: 'XYRandomRotate90' }];
+const DEFAULTS: AugmentationInput[] = [{ name: 'XYFlip' }, { name: 'XYRandomRotate90' }];
 
 describe('applyAugmentation', () => {
   const grid = () => Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]);

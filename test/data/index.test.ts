@@ -4,6 +4,7 @@ import * as data from '../../src/data/index.js';
 describe('src/data public API', () => {
   it('exports exactly these names', () => {
     expect(Object.keys(data).sort()).toEqual([
+      'DataError',
       'MEAN_STD_EPS',
       'MinMaxStatistics',
       'QuantileEstimator',
@@ -11,6 +12,7 @@ describe('src/data public API', () => {
       'RandomPatching',
       'Rng',
       'StratifiedPatching',
+      'TRAINING_PATCHING',
       'WelfordStatistics',
       'applyAugmentation',
       'augmentBatch',
@@ -24,7 +26,10 @@ describe('src/data public API', () => {
       'extractPatchBatch',
       'getStratifiedCoords',
       'imageGeometry',
+      'isDataError',
+      'isTrainingPatching',
       'n2vManipulate',
+      'normalizationAffine',
       'normalize',
       'patchRegion',
       'readPatchBatch',

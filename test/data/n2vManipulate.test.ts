@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { N2VManipulateConfigSchema, type StructMaskAxes } from '../../src/config/index.js';
 import {
   buildStructPattern,
   getStratifiedCoords,
-  type N2VManipulateConfig,
+  type N2VManipulateInput,
   n2vManipulate,
-  type StructMaskAxes,
 } from '../../src/data/n2vManipulate.js';
 import { Rng } from '../../src/data/random.js';
 
@@ -38,14 +38,15 @@ function structOffsets(axes: StructMaskAxes, span: number): Array<[number, numbe
 }
 
 /** Checks every masked centre and struct pixel of every volume against the N2V rules; returns the violations. */
-function checkManipulation(shape: number[], config: N2VManipulateConfig, seed: number): string[] {
+function checkManipulation(shape: number[], config: N2VManipulateInput, seed: number): string[] {
   const batch = indexBatch(shape);
   const { masked, mask } = n2vManipulate(batch, config, new Rng(seed));
   const errors: string[] = [];
   const fail = (msg: string) => errors.length < 5 && errors.push(msg);
   if (batch.data.some((v, i) => v !== i)) fail('input modified');
-  const roiHalf = (config.roi_size ?? 11) >> 1;
-  const offsets = config.struct_mask ? structOffsets(config.struct_mask.axes, config.struct_mask.span) : [];
+  const { roi_size, struct_mask } = N2VManipulateConfigSchema.parse(config);
+  const roiHalf = roi_size >> 1;
+  const offsets = struct_mask ? structOffsets(struct_mask.axes, struct_mask.span) : [];
   const isOffset = new Set(offsets.map((o) => o.join()));
   for (const { base, dims } of volumes(shape)) {
     const [nz, ny, nx] = dims;
@@ -188,6 +189,18 @@ describe('n2vManipulate', () => {
     expect(checked).toBeGreaterThan(0);
   });
 
+  it("takes masked_pixel_percentage's bounds (0.05–10 %) from the configuration schema, naming the field", () => {
+    const batch = indexBatch([1, 1, 32, 32]);
+    expect(() => n2vManipulate(batch, { masked_pixel_percentage: 20 }, new Rng(0))).toThrow(
+      /^n2v_config\.masked_pixel_percentage: .*10/,
+    );
+    expect(() => getStratifiedCoords(0.01, [64, 64], new Rng(0))).toThrow(
+      /^masked_pixel_percentage: .*0\.05/,
+    );
+    const { mask } = n2vManipulate(batch, { masked_pixel_percentage: 10 }, new Rng(0));
+    expect(mask.data.reduce((a, m) => a + m, 0)).toBeGreaterThan(50);
+  });
+
   it('builds the struct patterns CAREamics offers', () => {
     expect(Array.from(buildStructPattern(3, 'horizontal'))).toEqual([0, 0, 0, 1, 0, 1, 0, 0, 0]);
     expect(Array.from(buildStructPattern(3, 'vertical'))).toEqual([0, 1, 0, 0, 0, 0, 0, 1, 0]);
@@ -202,7 +215,7 @@ describe('n2vManipulate', () => {
       data: Float32Array.from({ length: 16 * 64 * 64 }, () => rng.normal()),
       shape: [16, 1, 64, 64],
     };
-    const config: N2VManipulateConfig = { struct_mask: { axes: 'horizontal', span: 5 } };
+    const config: N2VManipulateInput = { struct_mask: { axes: 'horizontal', span: 5 } };
     expect(n2vManipulate(batch, config, new Rng(3))).toEqual(n2vManipulate(batch, config, new Rng(3)));
     const start = performance.now();
     for (let i = 0; i < 100; i++) n2vManipulate(batch, { strategy: 'median' }, rng);

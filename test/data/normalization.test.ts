@@ -1,8 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { toPredictionNormalization } from '../../src/careamist/index.js';
 import {
   createStatsAccumulator,
   denormalize,
+  MEAN_STD_EPS,
   type NormalizationStats,
   normalize,
   QuantileEstimator,
@@ -130,6 +132,22 @@ describe('normalize / denormalize', () => {
     const out = normalize({ data: new Uint8Array([3, 3, 110, 90]), shape: [1, 2, 1, 2] }, 'SCYX', stats);
     expect(Array.from(out.data)).toEqual(
       [2 / (2 + 1e-6), 2 / (2 + 1e-6), 10 / (10 + 1e-6), -10 / (10 + 1e-6)].map(Math.fround),
+    );
+  });
+
+  it("prediction's (x − mean)/(std + 1e-6) reproduces normalize for every normalization, mean/std exactly", () => {
+    fc.assert(
+      fc.property(statsArb, fc.array(float, { minLength: 12, maxLength: 12 }), (stats, values) => {
+        const { mean, std } = toPredictionNormalization({ input: stats });
+        const array = { data: Float32Array.from(values), shape: [3, 2, 2] };
+        const pick = (v: number[], c: number) => v[v.length === 1 ? 0 : c];
+        normalize(array, 'CYX', stats).data.forEach((v, i) => {
+          const c = Math.floor(i / 4);
+          const expected = (array.data[i] - pick(mean, c)) / (pick(std, c) + MEAN_STD_EPS);
+          expect(Math.abs(v - expected)).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(expected)));
+        });
+        if (stats.name === 'mean_std') expect(std).toEqual(stats.stds);
+      }),
     );
   });
 

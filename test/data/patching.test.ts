@@ -117,6 +117,41 @@ describe('StratifiedPatching', () => {
     }
   });
 
+  it('RandomPatching never overlaps withheld patches, and skips a sample they cover entirely', () => {
+    const images = [info([2, 64, 64], 'SYX'), info([20, 20], 'YX')];
+    const withheld: PatchSpec[] = [
+      { dataIdx: 0, sampleIdx: 1, coords: [10, 12], patchSize: [16, 16] },
+      // The only corner band of a 20×20 image for a 16×16 patch: every patch overlaps it.
+      { dataIdx: 1, sampleIdx: 0, coords: [2, 2], patchSize: [16, 16] },
+    ];
+    const patching = new RandomPatching(images, [16, 16], new Rng(3), withheld);
+    expect(patching.nPatches).toBe(2 * 16);
+    for (let epoch = 0; epoch < 50; epoch++) {
+      for (const spec of epochPatchSpecs(patching, new Rng(epoch))) {
+        expect(spec.dataIdx).toBe(0);
+        const w = withheld[0];
+        const overlap =
+          spec.sampleIdx === w.sampleIdx &&
+          spec.coords.every((c, i) => c < w.coords[i] + 16 && w.coords[i] < c + 16);
+        expect(overlap).toBe(false);
+      }
+    }
+  });
+
+  it('RandomPatching still finds the one clear corner when withheld patches leave nothing else', () => {
+    // Shadows (w − 16, w + 16) for w = 16, 47, 78, … cover every corner x ≥ 1 of a 16×2000 image.
+    const withheld = Array.from({ length: 65 }, (_, k) => ({
+      dataIdx: 0,
+      sampleIdx: 0,
+      coords: [0, Math.min(16 + 31 * k, 1984)],
+      patchSize: [16, 16],
+    }));
+    const patching = new RandomPatching([info([16, 2000], 'YX')], [16, 16], new Rng(1), withheld);
+    const specs = epochPatchSpecs(patching, new Rng(2));
+    expect(specs).toHaveLength(125);
+    for (const spec of specs) expect(spec.coords).toEqual([0, 0]);
+  });
+
   it('is reproducible from the seed', () => {
     const run = () =>
       epochPatchSpecs(new StratifiedPatching([info([300, 200], 'YX')], [32, 32], new Rng(9)), new Rng(10));

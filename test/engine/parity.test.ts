@@ -3,13 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { UNetConfig } from '../../src/config/index.js';
 import { buildTrainingGraph, describeModel, runSession } from '../../src/engine/index.js';
-import {
-  DEFAULT_UNET,
-  initialBuffers,
-  initialParameters,
-  type UNetArchitecture,
-} from '../../src/models/index.js';
+import { DEFAULT_UNET, initialBuffers, initialParameters } from '../../src/models/index.js';
 import { mulberry32 } from '../helpers/gradcheck.js';
 import { nodeRuntime } from '../helpers/runtimes.js';
 
@@ -22,7 +18,7 @@ if (!hasTorch) {
 const workDir = mkdtempSync(join(tmpdir(), 'careamics-parity-'));
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
-const cases: [string, Partial<UNetArchitecture>, number[]][] = [
+const cases: [string, Partial<UNetConfig>, number[]][] = [
   ['CAREamics N2V default (depth 2, 32 filters, batch norm)', {}, [4, 1, 32, 32]],
   ['N2V2 (MaxBlurPool, no top skip)', { n2v2: true }, [2, 1, 16, 16]],
   [

@@ -4,31 +4,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createN2VConfig } from '../../src/config/index.js';
-import type { Model } from '../../src/engine/index.js';
 import { isCareamicsError } from '../../src/errors.js';
 import { MemoryStore, Trainer } from '../../src/training/index.js';
+import { stubModel } from './stubModel.js';
 import { source } from './synthetic.js';
-
-function stubModel(stepMilliseconds = 0) {
-  const calls = { train: 0, evaluate: 0 };
-  const model = {
-    learningRate: 1e-3,
-    trainStep: async () => {
-      calls.train++;
-      const until = performance.now() + stepMilliseconds;
-      while (performance.now() < until);
-      return 1;
-    },
-    evaluate: async () => {
-      calls.evaluate++;
-      return { loss: 1 };
-    },
-    // A checkpoint of the stub is its metadata alone.
-    saveState: (metadata: Record<string, string>) => new TextEncoder().encode(JSON.stringify(metadata)),
-    loadState: (bytes: Uint8Array) => JSON.parse(new TextDecoder().decode(bytes)),
-  } as unknown as Model;
-  return { model, calls };
-}
 
 const image = source(
   Float32Array.from({ length: 128 * 128 }, (_, i) => (i * 7919) % 255),
