@@ -1,21 +1,20 @@
 #!/usr/bin/env node
-// The `careamics` command: the compiled CLI when the package is built (dist/), else the TypeScript sources
-// through tsx (a devDependency, present after `npm ci` in this repository).
+// The `careamics` command. In a checkout of the repository (src/ present, tsx installed by `npm ci`) it runs the
+// TypeScript sources through tsx, so a stale dist/ never shadows them; in the installed package (no src/) it runs
+// the compiled CLI in dist/, which `npm pack` builds (the `prepack` script).
 import { existsSync } from 'node:fs';
 
+const sources = new URL('../src/cli/main.ts', import.meta.url);
 const compiled = new URL('../dist/cli/main.js', import.meta.url);
+const tsx = existsSync(sources) ? await import('tsx/esm/api').catch(() => undefined) : undefined;
 let cli;
-if (existsSync(compiled)) {
+if (tsx) {
+  tsx.register();
+  cli = await import(sources.href);
+} else if (existsSync(compiled)) {
   cli = await import(compiled.href);
 } else {
-  const tsx = await import('tsx/esm/api').catch(() => undefined);
-  if (!tsx) {
-    process.stderr.write(
-      'careamics: error: dist/ is missing and tsx is not installed; run `npm run build`\n',
-    );
-    process.exit(1);
-  }
-  tsx.register();
-  cli = await import(new URL('../src/cli/main.ts', import.meta.url).href);
+  process.stderr.write('careamics: error: dist/ is missing and tsx is not installed; run `npm run build`\n');
+  process.exit(1);
 }
 process.exitCode = await cli.run(process.argv.slice(2));
