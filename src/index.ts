@@ -45,7 +45,7 @@ export {
   saveConfigYaml,
 } from './config/index.js';
 export type { NormalizationStats } from './data/index.js';
-export { denormalize, n2vManipulate, normalize, Rng } from './data/index.js';
+export { denormalize, imageStatistics, n2vManipulate, normalize, Rng } from './data/index.js';
 export type { Batch, ModelOptions, Runtime } from './engine/index.js';
 export { createModel, defaultSessionOptions, EngineError, Model } from './engine/index.js';
 export { CareamicsError, isCareamicsError } from './errors.js';
@@ -59,6 +59,7 @@ export {
   encodeTiff,
   guessAxes,
   IoError,
+  isIoError,
   openImageData,
   openOmeZarr,
   openTiff,

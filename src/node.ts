@@ -27,7 +27,6 @@ export { nodeRuntime } from './engine/node.js';
 export * from './index.js';
 export {
   createImageWriter,
-  isIoError,
   listImageFiles,
   listImages,
   openFolder,

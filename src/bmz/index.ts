@@ -1,5 +1,5 @@
 /**
- * BioImage Model Zoo packages (format 0.5, ONNX weights), browser-safe. `src/bmz/node.ts` adds file helpers.
+ * BioImage Model Zoo packages (format 0.5, ONNX weights), browser-safe; `loadModel` (src/careamist) opens them from disk.
  *
  * ```ts
  * const zip = await exportToBmz({ onnx: model.exportOnnx(), config, architecture: model.architecture,

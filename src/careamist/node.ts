@@ -161,9 +161,19 @@ export class CAREamist extends CoreCAREamist {
     await predictToDisk(this, source, output, settings);
   }
 
-  /** A BioImage Model Zoo package of the trained model, tested, then written atomically to `path` (.zip). */
-  async exportBmzFile(path: string, details: BmzExportDetails): Promise<Uint8Array> {
-    const zip = await this.exportBmz(details);
+  /**
+   * A BioImage Model Zoo package of the trained model, tested, then written atomically to `path` (.zip). A test
+   * image given as a path opens with the training axes.
+   */
+  async exportBmzFile(
+    path: string,
+    details: Omit<BmzExportDetails, 'input'> & { input?: string | BmzExportDetails['input'] },
+  ): Promise<Uint8Array> {
+    const { input } = details;
+    const zip = await this.exportBmz({
+      ...details,
+      input: typeof input === 'string' ? await openImage(input, { axes: this.axes }) : input,
+    });
     await writeFileAtomic(path, [zip]);
     return zip;
   }

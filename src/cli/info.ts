@@ -5,7 +5,7 @@ import type { Configuration, UNetConfig } from '../config/index.js';
 import {
   CAREamist,
   type FrozenModel,
-  type ImageSource,
+  imageStatistics,
   loadModel,
   type Normalization,
   nodeRuntime,
@@ -17,34 +17,6 @@ import {
 import { axesOption, type CliContext, readConfig } from './shared.js';
 
 type Info = Record<string, string | number | boolean | null | undefined>;
-
-/** Images larger than this are scanned in slabs along their first axis. */
-const SLAB_BYTES = 64 * 2 ** 20;
-
-/** Min, max, mean and std of every pixel, read in slabs so large stacks never sit in memory at once. */
-export async function imageStatistics(source: ImageSource) {
-  const { shape } = source;
-  const total = shape.reduce((a, b) => a * b, 1);
-  const perFirst = total / Math.max(1, shape[0]);
-  const slab = shape.length > 2 ? Math.max(1, Math.floor(SLAB_BYTES / 8 / perFirst)) : shape[0];
-  let min = Number.POSITIVE_INFINITY;
-  let max = Number.NEGATIVE_INFINITY;
-  let sum = 0;
-  let sumSq = 0;
-  for (let first = 0; first < shape[0]; first += slab) {
-    const stop = [Math.min(shape[0], first + slab), ...shape.slice(1)];
-    const { data } = await source.read({ start: shape.map((_, i) => (i === 0 ? first : 0)), stop });
-    for (let i = 0; i < data.length; i++) {
-      const v = Number(data[i]);
-      if (v < min) min = v;
-      if (v > max) max = v;
-      sum += v;
-      sumSq += v * v;
-    }
-  }
-  const mean = sum / total;
-  return { min, max, mean, std: Math.sqrt(Math.max(0, sumSq / total - mean * mean)) };
-}
 
 const num = (v: number) => (Number.isInteger(v) ? String(v) : v.toPrecision(5));
 const list = (values: readonly number[]) => `[${values.map(num).join(', ')}]`;

@@ -21,10 +21,7 @@ export function formatFromName(name: string): FileFormat | undefined {
 
 /** The format the first bytes announce, if any. */
 export function formatFromMagic(head: Uint8Array): FileFormat | undefined {
-  if (isTiff(head)) return 'tiff';
-  if (isPng(head)) return 'png';
-  if (isNpy(head)) return 'npy';
-  return undefined;
+  return (Object.keys(CODECS) as FileFormat[]).find((format) => CODECS[format].isFormat(head));
 }
 
 export interface OpenOptions {
@@ -43,13 +40,7 @@ export async function openImageData(input: ByteInput, options: OpenOptions = {})
   if (byteLength(input) === 0) throw new IoError('EmptyFile', name, 'the file is empty (0 bytes)');
   const head = await readBytes(input, 0, Math.min(16, byteLength(input)), name);
   const format = formatFromMagic(head);
-  if (format === 'tiff') return openTiff(input, options);
-  const bytes = input instanceof Uint8Array ? input : new Uint8Array(await input.arrayBuffer());
-  if (format === 'npy') return new ArraySource(decodeNpy(bytes, name), options);
-  if (format === 'png') {
-    const { array, axes } = decodePngImage(bytes, name);
-    return new ArraySource(array, { name, axes: options.axes ?? axes });
-  }
+  if (format) return CODECS[format].open(input, { ...options, name });
   const expected = formatFromName(name);
   const problem = expected
     ? `the content is not a valid ${expected.toUpperCase()} file (bad magic number)`
@@ -66,8 +57,43 @@ export interface EncodeOptions extends Omit<TiffWriteOptions, 'axes'> {
 export function encodeImage(array: NDArray, options: EncodeOptions): Uint8Array[] {
   const name = options.name ?? '<memory>';
   const axes = validateAxes(options.axes, array.shape, name);
-  if (options.format === 'tiff') return encodeTiffParts(array, { ...options, axes });
-  if (options.format === 'npy') return [encodeNpy(array)];
-  const canonical = toCanonicalOrder(array, axes);
-  return [encodePngImage(canonical.array, canonical.axes, name)];
+  return CODECS[options.format].encode(array, { ...options, axes, name });
 }
+
+/** What careamics-js does with each single-file format: recognise, open, encode. A new format is a new entry. */
+interface FileCodec {
+  isFormat(head: Uint8Array): boolean;
+  open(input: ByteInput, options: OpenOptions & { name: string }): Promise<ImageSource>;
+  /** `axes` already validated against the array. */
+  encode(array: NDArray, options: EncodeOptions & { name: string }): Uint8Array[];
+}
+
+const wholeBytes = async (input: ByteInput) =>
+  input instanceof Uint8Array ? input : new Uint8Array(await input.arrayBuffer());
+
+const CODECS: Record<FileFormat, FileCodec> = {
+  // TIFF pages are decoded on demand; PNG and NPY at once.
+  tiff: {
+    isFormat: isTiff,
+    open: (input, options) => openTiff(input, options),
+    encode: (array, options) => encodeTiffParts(array, options),
+  },
+  png: {
+    isFormat: isPng,
+    async open(input, { name, axes }) {
+      const decoded = decodePngImage(await wholeBytes(input), name);
+      return new ArraySource(decoded.array, { name, axes: axes ?? decoded.axes });
+    },
+    encode(array, { axes, name }) {
+      const canonical = toCanonicalOrder(array, axes);
+      return [encodePngImage(canonical.array, canonical.axes, name)];
+    },
+  },
+  npy: {
+    isFormat: isNpy,
+    async open(input, options) {
+      return new ArraySource(decodeNpy(await wholeBytes(input), options.name), options);
+    },
+    encode: (array) => [encodeNpy(array)],
+  },
+};

@@ -1,0 +1,39 @@
+/** Whole-image statistics of a source of any size, streamed in slabs with the normalization module's routines. */
+import type { ImageSource } from '../io/types.js';
+import { MinMaxStatistics, WelfordStatistics } from './normalization.js';
+
+/** Images larger than this many values are read in slabs along their first axis (64 MiB as float64). */
+const SLAB_VALUES = 8 * 2 ** 20;
+
+export interface ImageStatistics {
+  min: number;
+  max: number;
+  mean: number;
+  /** Population standard deviation (numpy's `std`). */
+  std: number;
+}
+
+/** Min, max, mean and std over every pixel of `source` (all channels together), never all in memory at once. */
+export async function imageStatistics(
+  source: ImageSource,
+  options: { signal?: AbortSignal; slabValues?: number } = {},
+): Promise<ImageStatistics> {
+  const { shape } = source;
+  const total = shape.reduce((a, b) => a * b, 1);
+  const perFirst = total / Math.max(1, shape[0]!);
+  const slabValues = options.slabValues ?? SLAB_VALUES;
+  const slab = shape.length > 2 ? Math.max(1, Math.floor(slabValues / perFirst)) : shape[0]!;
+  const moments = new WelfordStatistics(1);
+  const range = new MinMaxStatistics(1);
+  for (let first = 0; first < shape[0]!; first += slab) {
+    const stop = [Math.min(shape[0]!, first + slab), ...shape.slice(1)];
+    const start = shape.map((_, i) => (i === 0 ? first : 0));
+    const { data } = await source.read({ start, stop }, { signal: options.signal });
+    // One flat run of values: statistics over all channels together.
+    const flat = { data, shape: [1, data.length] };
+    moments.update(flat, 'YX');
+    range.update(flat, 'YX');
+  }
+  const { mins, maxes } = range.finalize() as { mins: number[]; maxes: number[] };
+  return { min: mins[0]!, max: maxes[0]!, mean: moments.mean[0]!, std: moments.std(0) };
+}

@@ -1,0 +1,98 @@
+/** The public API of both package entries, listed: a change to either must be deliberate (update the snapshot). */
+import { expect, it } from 'vitest';
+import * as browser from '../../src/index.js';
+import * as node from '../../src/node.js';
+
+it('careamics-js exports exactly these names', () => {
+  expect(Object.keys(browser).sort()).toMatchInlineSnapshot(`
+    [
+      "ArraySource",
+      "ArrayWriter",
+      "BmzError",
+      "CAREamist",
+      "CAREamistError",
+      "CareamicsError",
+      "ConfigError",
+      "DEFAULT_UNET",
+      "DataError",
+      "EngineError",
+      "FrozenModel",
+      "IoError",
+      "MemoryStore",
+      "MetricsError",
+      "Model",
+      "ModelError",
+      "PREVIOUS_RUN_FILES",
+      "PredictionError",
+      "RUN_FILES",
+      "Rng",
+      "TiledModel",
+      "Trainer",
+      "TrainingError",
+      "checkpointConfiguration",
+      "createCareConfig",
+      "createModel",
+      "createN2NConfig",
+      "createN2VConfig",
+      "createStructN2VConfig",
+      "decodeNpy",
+      "defaultSessionOptions",
+      "denormalize",
+      "encodeImage",
+      "encodeNpy",
+      "encodeTiff",
+      "fitScaleOffset",
+      "guessAxes",
+      "imageStatistics",
+      "importBmz",
+      "isBmzError",
+      "isCareamicsError",
+      "isIoError",
+      "loadConfigYaml",
+      "loadModel",
+      "modelFileKind",
+      "n2vManipulate",
+      "normalize",
+      "onnxFacts",
+      "openImageData",
+      "openOmeZarr",
+      "openTiff",
+      "parseConfiguration",
+      "predict",
+      "predictToWriter",
+      "psnr",
+      "saveConfigYaml",
+      "scaleInvariantPsnr",
+      "ssim",
+      "testBmz",
+      "toPredictionNormalization",
+      "validateAxes",
+      "withTTA",
+    ]
+  `);
+});
+
+it('careamics-js/node exports the browser entry plus exactly these names', () => {
+  const nodeOnly = Object.keys(node).filter(
+    (name) => !(name in browser) || node[name as keyof typeof node] !== browser[name as keyof typeof browser],
+  );
+  expect(nodeOnly.sort()).toMatchInlineSnapshot(`
+    [
+      "CAREamist",
+      "FolderStore",
+      "createImageWriter",
+      "listImageFiles",
+      "listImages",
+      "loadModel",
+      "nodeRuntime",
+      "openFolder",
+      "openImage",
+      "openSources",
+      "pathKind",
+      "predictToDisk",
+      "writeFileAtomic",
+      "writeImage",
+    ]
+  `);
+  expect(Object.keys(browser).every((name) => name in node)).toBe(true);
+});
