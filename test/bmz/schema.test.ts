@@ -5,9 +5,9 @@ import { parse } from 'yaml';
 import type { Model } from '../../src/engine/index.js';
 import { decodeNpy } from '../../src/io/npy.js';
 import { exportTiny, tinyModel } from './fixtures.js';
-import { EXAMPLE, haveSchema, SCHEMA, schemaValidator } from './schema.js';
+import { EXAMPLE, SCHEMA, schemaValidator } from './schema.js';
 
-describe.runIf(haveSchema)('rdf.yaml against the official bioimage.io JSON schema', () => {
+describe('rdf.yaml against the official bioimage.io JSON schema', () => {
   let validate: ReturnType<typeof schemaValidator>;
   let model: Model;
   let modelFormat: string;

@@ -1,13 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 
-export const DATA = resolve(import.meta.dirname, '../../../shared/data/bmz');
-export const SCHEMA = resolve(DATA, 'bioimageio_schema.json');
-export const EXAMPLE = resolve(DATA, 'example_unet2d_nuclei_broad.bioimageio.yaml');
-export const haveSchema = existsSync(SCHEMA);
-if (!haveSchema) console.warn(`skipping BMZ schema tests: ${SCHEMA} is absent`);
+/** Copies of the bioimage.io spec files (MIT, see fixtures/LICENSE), so the schema tests run on a fresh clone. */
+const FIXTURES = resolve(import.meta.dirname, 'fixtures');
+export const SCHEMA = resolve(FIXTURES, 'bioimageio_schema.json');
+export const EXAMPLE = resolve(FIXTURES, 'example_unet2d_nuclei_broad.bioimageio.yaml');
 
 /**
  * The official JSON schema (pydantic-generated, draft 2020-12 keywords such as `prefixItems`). Its OpenAPI-style

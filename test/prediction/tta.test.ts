@@ -3,14 +3,80 @@ import { describe, expect, it } from 'vitest';
 import {
   type AxesArray,
   orient,
+  type PredictFn,
   predict,
   rot90,
   TTA_ORIENTATIONS,
   unorient,
+  withTTA,
 } from '../../src/prediction/index.js';
 import { boxModel, counted, gradientXModel, pointwiseModel } from './fakes.js';
 
 const m23 = Float32Array.from([1, 2, 3, 4, 5, 6]);
+
+/**
+ * The 8 symmetries of a rectangle, written independently of `TTA_ORIENTATIONS`: every combination of a transpose
+ * and flips along Y and X of the last two axes.
+ */
+const SYMMETRIES = [false, true].flatMap((transpose) =>
+  [false, true].flatMap((flipY) => [false, true].map((flipX) => ({ transpose, flipY, flipX }))),
+);
+type Symmetry = (typeof SYMMETRIES)[number];
+
+/** The transformed shape and, for each of its elements, the index of the input element it holds. */
+function sourceIndices(shape: readonly number[], s: Symmetry): { indices: number[]; shape: number[] } {
+  const h = shape.at(-2)!;
+  const w = shape.at(-1)!;
+  const planes = shape.slice(0, -2).reduce((p, n) => p * n, 1);
+  const [oh, ow] = s.transpose ? [w, h] : [h, w];
+  const indices: number[] = [];
+  for (let p = 0; p < planes; p++) {
+    for (let i = 0; i < oh; i++) {
+      for (let j = 0; j < ow; j++) {
+        const y = s.flipY ? oh - 1 - i : i;
+        const x = s.flipX ? ow - 1 - j : j;
+        indices.push(p * h * w + (s.transpose ? x * w + y : y * w + x));
+      }
+    }
+  }
+  return { indices, shape: [...shape.slice(0, -2), oh, ow] };
+}
+
+/**
+ * TTA computed from scratch: the model on each transformed input, each output moved back to where its pixel came
+ * from, then the mean (in float64).
+ */
+async function expectedTTA(
+  data: ArrayLike<number>,
+  shape: number[],
+  run: (data: Float32Array, shape: number[]) => Promise<{ data: ArrayLike<number>; shape: number[] }>,
+): Promise<Float64Array> {
+  const sum = new Float64Array(data.length);
+  for (const s of SYMMETRIES) {
+    const { indices, shape: transformed } = sourceIndices(shape, s);
+    const output = await run(
+      Float32Array.from(indices, (k) => data[k]!),
+      transformed,
+    );
+    expect(output.shape).toEqual(transformed);
+    indices.forEach((k, n) => {
+      sum[k]! += output.data[n]!;
+    });
+  }
+  return sum.map((v) => v / SYMMETRIES.length);
+}
+
+/** Neither shift- nor rotation-invariant: weights depend on the row and the left neighbour. */
+const skewModel: PredictFn = async (batch, shape) => {
+  const h = shape.at(-2)!;
+  const w = shape.at(-1)!;
+  const out = batch.map((v, k) => {
+    const i = Math.floor(k / w) % h;
+    const j = k % w;
+    return v * (1 + 0.1 * i) + (j > 0 ? 0.5 * batch[k - 1]! : 0) + 0.01 * j;
+  });
+  return { data: out, shape: [...shape] };
+};
 
 describe('orientations', () => {
   it('rotate like numpy.rot90 and list the legacy tta.py transforms in order', () => {
@@ -43,6 +109,31 @@ describe('orientations', () => {
         },
       ),
     );
+  });
+});
+
+function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
+  return max;
+}
+
+describe('withTTA', () => {
+  it('is the mean of the model on the 8 transformed batches, each transformed back', async () => {
+    for (const shape of [
+      [2, 1, 6, 10],
+      [1, 2, 7, 7],
+      [1, 1, 3, 2, 5],
+    ]) {
+      const size = shape.reduce((p, n) => p * n, 1);
+      const data = Float32Array.from({ length: size }, (_, i) => Math.sin(i * 1.3) + (i % 3) * 0.2);
+      const tta = await withTTA(skewModel)(data, shape);
+      expect(tta.shape).toEqual(shape);
+      const expected = await expectedTTA(data, shape, (d, s) => skewModel(d, s));
+      const plain = await skewModel(data, shape);
+      expect(maxDifference(plain.data, expected)).toBeGreaterThan(0.1);
+      expect(maxDifference(tta.data, expected)).toBeLessThan(1e-5);
+    }
   });
 });
 
@@ -92,13 +183,17 @@ describe('predict with tta', () => {
     for (let i = 0; i < out.data.length; i++) expect(out.data[i]).toBeCloseTo(2 * volume.data[i]! + 1, 4);
   });
 
-  it('averages the orientations of a model that does not commute with them', async () => {
-    const plain = await predict(input, gradientXModel, options);
+  it('is the mean of the model on the 8 transformed images, each transformed back', async () => {
     const tta = await predict(input, gradientXModel, { ...options, tta: true });
-    let diff = 0;
-    for (let i = 0; i < plain.data.length; i++)
-      diff = Math.max(diff, Math.abs(plain.data[i]! - tta.data[i]!));
-    expect(diff).toBeGreaterThan(1);
+    const expected = await expectedTTA(input.data, input.shape, async (data, shape) =>
+      predict({ data, shape, axes: 'YX' }, gradientXModel, options),
+    );
+    const plain = await predict(input, gradientXModel, options);
+    expect(maxDifference(plain.data, expected)).toBeGreaterThan(1);
+    // Relative to the output scale (tens): float32 sums of 8 such values differ in the last bits.
+    expect(maxDifference(tta.data, expected)).toBeLessThan(
+      1e-5 * maxDifference(expected, new Float64Array(expected.length)),
+    );
   });
 
   it('calls the model 8 times per batch', async () => {

@@ -9,6 +9,7 @@ import { addNoise, source } from './synthetic.js';
 
 const MICROSCOPY = resolve(import.meta.dirname, '..', '..', '..', 'shared', 'data', 'microscopy');
 const FMD = join(MICROSCOPY, 'fmd_3page_raw_float32.tif');
+const FMD_CLEAN = join(MICROSCOPY, 'fmd_3page_gt_float32.tif');
 
 /** Smooth blobs in a Z×Y×X volume, values 20–220. */
 function cleanVolume(depth: number, height: number, width: number): Float32Array {
@@ -156,11 +157,12 @@ describe('3D volumes and multichannel images', () => {
     expect(mean).toBeLessThan(1200);
   });
 
-  it.skipIf(!existsSync(FMD))(
-    'FMD confocal (3 pages float32) read as CYX trains N2V with independent channels and predicts its shape',
+  it.skipIf(!existsSync(FMD) || !existsSync(FMD_CLEAN))(
+    'FMD confocal (3 pages float32) read as CYX: N2V with independent channels denoises towards the 50-frame mean',
     async () => {
       const image = await openImage(FMD, { axes: 'CYX' });
       expect(image.shape).toEqual([3, 512, 512]);
+      const clean = (await (await openImage(FMD_CLEAN, { axes: 'CYX' })).read()).data;
       const config = createN2VConfig({
         experimentName: 'fmd',
         dataType: 'tiff',
@@ -168,8 +170,7 @@ describe('3D volumes and multichannel images', () => {
         nChannels: 3,
         patchSize: [64, 64],
         batchSize: 8,
-        numEpochs: 1,
-        numSteps: 4,
+        numEpochs: 20,
         seed: 9,
         modelParams: { num_channels_init: 8 },
       });
@@ -178,6 +179,12 @@ describe('3D volumes and multichannel images', () => {
       const out = await careamist.predict(image, { tileSize: [256, 256] });
       expect(out.shape).toEqual([3, 512, 512]);
       expect(out.axes).toBe('CYX');
+      // 8-bit data. Noisy 31.3 dB; 20 epochs reach 33.5–33.9 dB (seeds 1, 9); without N2V masking 32.0 dB, an
+      // untrained model 24.5 dB.
+      const noisy = psnr(clean, (await image.read()).data, 255);
+      const denoised = psnr(clean, out.data, 255);
+      expect(denoised, `noisy ${noisy.toFixed(2)} dB`).toBeGreaterThan(noisy + 1.5);
     },
+    300_000,
   );
 });
