@@ -23,7 +23,7 @@ export {
   pathKind,
   predictToDisk,
 } from './careamist/node.js';
-export { nodeRuntime } from './engine/node.js';
+export { describeAdapter, nodeRuntime, nodeRuntimeOn } from './engine/node.js';
 export * from './index.js';
 export {
   createImageWriter,

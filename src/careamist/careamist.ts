@@ -13,7 +13,14 @@ import {
   saveConfigYaml,
 } from '../config/index.js';
 import { MEAN_STD_EPS, type NormalizationStats, normalizationAffine } from '../data/index.js';
-import { createModel, decodeSafetensors, type Model, type Runtime } from '../engine/index.js';
+import {
+  createModel,
+  decodeSafetensors,
+  type Device,
+  type DeviceInfo,
+  type Model,
+  type Runtime,
+} from '../engine/index.js';
 import { type OptimizerSpec, unetHalo } from '../models/index.js';
 import type { ModelFacts, Normalization, PredictFn } from '../prediction/index.js';
 import {
@@ -30,6 +37,8 @@ import { CAREamistError, TiledModel } from './tiled.js';
 
 export interface CAREamistOptions {
   runtime: Runtime;
+  /** `cpu`, `webgpu` or `auto` (a hardware GPU if there is one); default: the runtime's own device. */
+  device?: Device;
   /** Where checkpoints, config.yaml, trainer.json and losses.csv go; nothing is saved without one. */
   store?: RunStore;
   callbacks?: TrainerCallbacks;
@@ -121,7 +130,7 @@ export class CAREamist extends TiledModel {
     return exportTrainedModelToBmz(
       {
         model,
-        runtime: this.options.runtime,
+        runtime: model.runtime,
         config: this.config,
         normalization: this.normalization!,
         losses: this.getLosses(),
@@ -152,6 +161,11 @@ export class CAREamist extends TiledModel {
   /** Normalization statistics used for training and prediction. */
   get statistics(): Statistics | undefined {
     return this.stats;
+  }
+
+  /** What the model runs on, once it exists (after `train`, or loading a checkpoint). */
+  get device(): DeviceInfo | undefined {
+    return this.model?.runtime.device;
   }
 
   get engineModel(): Model | undefined {
@@ -201,6 +215,7 @@ export class CAREamist extends TiledModel {
         optimizer: spec,
         learningRate: optimizer.lr,
         seed: this.config.data_config.seed ?? undefined,
+        device: this.options.device,
       });
     }
     return this.model;

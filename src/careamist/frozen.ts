@@ -6,7 +6,7 @@
 import onnxProto from 'onnx-proto';
 import { type BmzPredictor, createBmzPredictor, type ImportedBmz, testBmz } from '../bmz/index.js';
 import type { Configuration } from '../config/index.js';
-import { createSession, type Runtime, runSession } from '../engine/index.js';
+import { createSession, type DeviceInfo, type Runtime, runSession } from '../engine/index.js';
 import { unetHalo } from '../models/index.js';
 import type { ModelFacts, Normalization, PredictFn } from '../prediction/index.js';
 import { CAREamistError, TiledModel } from './tiled.js';
@@ -21,6 +21,7 @@ export class FrozenModel extends TiledModel {
     readonly normalization: Normalization | undefined,
     private readonly run: PredictFn,
     private readonly release: () => Promise<void>,
+    readonly device: DeviceInfo | undefined,
     /** The imported package, for BMZ models: its description, test tensors and statistics. */
     readonly bmz?: ImportedBmz,
   ) {
@@ -57,6 +58,7 @@ export class FrozenModel extends TiledModel {
       undefined,
       (batch, shape) => predictor.predict(batch, shape),
       () => predictor.dispose(),
+      runtime.device,
       bmz,
     );
   }
@@ -83,6 +85,7 @@ export class FrozenModel extends TiledModel {
         return { data: out[outputName].data, shape: [...out[outputName].dims] };
       },
       () => session.release(),
+      runtime.device,
     );
   }
 

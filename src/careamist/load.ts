@@ -4,6 +4,7 @@
  * `careamics-js/node` adds paths and work directories; the command line and the web app both come through here.
  */
 import { importBmz } from '../bmz/index.js';
+import { onDevice } from '../engine/index.js';
 import type { Normalization } from '../prediction/index.js';
 import { CAREamist, type CAREamistOptions } from './careamist.js';
 import { FrozenModel } from './frozen.js';
@@ -80,7 +81,7 @@ async function loadCheckpoint(bytes: Uint8Array, name: string, options: LoadMode
 }
 
 async function loadBmz(bytes: Uint8Array, name: string, options: LoadModelOptions) {
-  return FrozenModel.fromBmz(await importBmz(bytes, name), options.runtime);
+  return FrozenModel.fromBmz(await importBmz(bytes, name), await onDevice(options.runtime, options.device));
 }
 
 async function loadOnnx(bytes: Uint8Array, name: string, options: LoadModelOptions) {
@@ -89,7 +90,8 @@ async function loadOnnx(bytes: Uint8Array, name: string, options: LoadModelOptio
       `${name}: an .onnx model needs the training mean and std (normalization); checkpoints and BMZ zips carry them`,
     );
   }
-  return FrozenModel.fromOnnx(bytes, name, options.runtime, options.normalization);
+  const runtime = await onDevice(options.runtime, options.device);
+  return FrozenModel.fromOnnx(bytes, name, runtime, options.normalization);
 }
 
 async function refuseConfiguration(_bytes: Uint8Array, name: string): Promise<never> {

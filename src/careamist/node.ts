@@ -79,6 +79,7 @@ export class CAREamist extends CoreCAREamist {
       runtime: rest.runtime ?? nodeRuntime(),
       store: rest.store ?? (workDir ? new FolderStore(workDir) : undefined),
       callbacks: rest.callbacks,
+      device: rest.device,
     });
     this.workDir = workDir;
   }

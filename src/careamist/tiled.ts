@@ -3,6 +3,7 @@
  * into a writer) around a network that takes (B, C, [Z,] Y, X) tiles. `CAREamist` (trainable, from a
  * configuration or checkpoint) and `FrozenModel` (a BioImage Model Zoo package or a bare ONNX file) are the two.
  */
+import type { DeviceInfo } from '../engine/index.js';
 import { CareamicsError } from '../errors.js';
 import type { ImageSource, ImageWriter } from '../io/types.js';
 import {
@@ -32,6 +33,8 @@ export abstract class TiledModel {
   abstract readonly axes: string | undefined;
   /** What tiling needs to know about the network. */
   abstract readonly facts: ModelFacts;
+  /** What the network runs on (device and adapter), where known. */
+  abstract readonly device: DeviceInfo | undefined;
   /** Applied around the network by tiling; absent where the model normalizes itself (BMZ processing). */
   abstract readonly normalization: Normalization | undefined;
   /** The network on normalized tiles; throws where the model cannot predict yet (untrained). */

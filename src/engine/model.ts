@@ -21,7 +21,8 @@ import {
   describeModel,
   type ModelDescription,
 } from './graphs.js';
-import { createSession, EngineError, type Runtime, runSession } from './runtime.js';
+import { onDevice } from './device.js';
+import { createSession, type Device, EngineError, type Runtime, runSession } from './runtime.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
 
 export interface ModelOptions {
@@ -31,6 +32,8 @@ export interface ModelOptions {
   /** Learning rate used when `trainStep` is not given one (PyTorch's Adam default). */
   learningRate?: number;
   seed?: number;
+  /** Where the graphs run (default: the runtime's own device, the CPU for `nodeRuntime()`). */
+  device?: Device;
 }
 
 /** A batch: input (B, C, [Z,] Y, X); target and mask (B, num_classes, …); mask only for the n2v loss. */
@@ -81,7 +84,7 @@ export class Model {
   }
 
   static async create(runtime: Runtime, options: ModelOptions = {}): Promise<Model> {
-    return new Model(runtime, options);
+    return new Model(await onDevice(runtime, options.device), options);
   }
 
   get architecture(): UNetConfig {

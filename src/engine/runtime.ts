@@ -18,12 +18,28 @@ export interface OrtModule {
   Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => OrtTensor;
 }
 
+/** Where graphs run: the CPU, a WebGPU adapter, or `auto` (a hardware adapter if there is one, else the CPU). */
+export type Device = 'cpu' | 'webgpu' | 'auto';
+
+/** What a runtime runs on, for messages and `trainer.json`. */
+export interface DeviceInfo {
+  name: 'cpu' | 'webgpu';
+  /** The adapter: vendor and architecture where the platform says, e.g. `google swiftshader (software)`. */
+  adapter: string;
+  /** A software adapter (a CPU emulating a GPU): correct, slow; `auto` never picks one. */
+  software?: boolean;
+}
+
 export interface Runtime {
   ort: OrtModule;
   /** Session options applied to every session (threads, execution providers). */
   sessionOptions?: InferenceSession.SessionOptions;
   /** A short name for messages and benchmarks, e.g. 'onnxruntime-node'. */
   name: string;
+  /** What the sessions run on, when the runtime knows. */
+  device?: DeviceInfo;
+  /** The same ONNX Runtime on another device; fails with one line when that device has no adapter. */
+  withDevice?(device: Device): Promise<Runtime>;
 }
 
 /** Defaults measured in the engine prototype: 'extended' optimisation is faster and leaner than 'all' for training. */

@@ -13,7 +13,7 @@ import {
   saveConfigYaml,
 } from '../config/index.js';
 import { type PatchSpec, Rng, type RngState } from '../data/index.js';
-import type { Model } from '../engine/index.js';
+import type { DeviceInfo, Model } from '../engine/index.js';
 import { CareamicsError } from '../errors.js';
 import { configWithStatistics, type Statistics, type TrainingData, TrainingSet } from './dataset.js';
 import { EarlyStopping, type EarlyStoppingState, LrScheduler, type SchedulerState } from './schedulers.js';
@@ -58,6 +58,8 @@ export interface TrainerState {
   bestValLoss: number | null;
   history: EpochRecord[];
   stats: Statistics;
+  /** What the run last trained on (device and adapter). */
+  device?: DeviceInfo;
 }
 
 export class TrainingError extends CareamicsError<'TrainingError'> {
@@ -119,6 +121,7 @@ export class Trainer {
       history: [],
       stats: set.stats,
     };
+    state.device = this.model.runtime.device;
     state.stats = resumed?.stats ?? set.stats;
     this.state = state;
     const configYaml = saveConfigYaml(configWithStatistics(this.config, state.stats));
