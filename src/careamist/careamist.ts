@@ -15,9 +15,9 @@ import {
 import { MEAN_STD_EPS, type NormalizationStats, normalizationAffine } from '../data/index.js';
 import {
   createModel,
-  decodeSafetensors,
   type Device,
   type DeviceInfo,
+  decodeSafetensors,
   type Model,
   type Runtime,
 } from '../engine/index.js';

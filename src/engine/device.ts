@@ -13,7 +13,9 @@ export const DEVICES = ['cpu', 'webgpu', 'auto'] as const satisfies readonly Dev
 export async function onDevice(runtime: Runtime, device: Device | undefined): Promise<Runtime> {
   if (device === undefined || runtime.device?.name === device) return runtime;
   if (!runtime.withDevice) {
-    throw new EngineError(`${runtime.name}: this runtime cannot choose a device; give a runtime for ${device}`);
+    throw new EngineError(
+      `${runtime.name}: this runtime cannot choose a device; give a runtime for ${device}`,
+    );
   }
   return runtime.withDevice(device);
 }
@@ -21,11 +23,16 @@ export async function onDevice(runtime: Runtime, device: Device | undefined): Pr
 /** Checks that `runtime` can run a graph at all (an adapter that exists, a device that answers): x + 1. */
 export async function probeRuntime(runtime: Runtime): Promise<void> {
   const x = input('x', [4]);
-  const bytes = toOnnx({ name: 'probe', inputs: [x], outputs: { y: add(x, constant(new Float32Array([1]), [1])) } });
+  const bytes = toOnnx({
+    name: 'probe',
+    inputs: [x],
+    outputs: { y: add(x, constant(new Float32Array([1]), [1])) },
+  });
   const session = await createSession(runtime, bytes, 'a probe graph');
   try {
     const { y } = await runSession(runtime, session, { x: { data: Float32Array.of(0, 1, 2, 3), dims: [4] } });
-    if (y.data[3] !== 4) throw new EngineError(`${runtime.name}: the probe graph computed ${y.data[3]}, not 4`);
+    if (y.data[3] !== 4)
+      throw new EngineError(`${runtime.name}: the probe graph computed ${y.data[3]}, not 4`);
   } finally {
     await session.release();
   }

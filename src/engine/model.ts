@@ -14,6 +14,7 @@ import {
   optimizerSlots,
   sizeMultiple,
 } from '../models/index.js';
+import { onDevice } from './device.js';
 import {
   buildEvaluationGraph,
   buildPredictionGraph,
@@ -21,7 +22,6 @@ import {
   describeModel,
   type ModelDescription,
 } from './graphs.js';
-import { onDevice } from './device.js';
 import { createSession, type Device, EngineError, type Runtime, runSession } from './runtime.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
 

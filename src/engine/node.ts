@@ -37,7 +37,9 @@ export async function nodeRuntimeOn(device: Device, threads = availableParalleli
     await probeRuntime(runtime);
   } catch (cause) {
     if (device === 'auto') return nodeRuntime(threads);
-    const reason = (cause as Error).message.match(/Failed to get a WebGPU adapter[^\n)]*|No supported adapters/)?.[0];
+    const reason = (cause as Error).message.match(
+      /Failed to get a WebGPU adapter[^\n)]*|No supported adapters/,
+    )?.[0];
     throw noAdapterError(reason ?? (cause as Error).message.split('\n')[0]!, cause);
   }
   return runtime;

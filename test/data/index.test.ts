@@ -26,6 +26,7 @@ describe('src/data public API', () => {
       'extractPatchBatch',
       'getStratifiedCoords',
       'imageGeometry',
+      'imageStatistics',
       'isDataError',
       'isTrainingPatching',
       'n2vManipulate',
