@@ -1,9 +1,9 @@
 /** `careamics export WORKDIR -o model.zip`: a BioImage Model Zoo package (format 0.5, ONNX weights), tested before it is saved. */
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { CAREamist, openImage, pathKind, writeFileAtomic } from '../node.js';
+import { CAREamist, type Device, openImage, pathKind, writeFileAtomic } from '../node.js';
 import { CliError, UsageError } from './errors.js';
-import { axesOption, type CliContext, exists } from './shared.js';
+import { axesOption, type CliContext, deviceOption, deviceRuntime, exists } from './shared.js';
 
 interface ExportOptions {
   output: string;
@@ -17,6 +17,7 @@ interface ExportOptions {
   license?: string;
   modelVersion?: string;
   force?: boolean;
+  device: Device;
 }
 
 export function exportCommand(ctx: CliContext): Command {
@@ -36,6 +37,7 @@ export function exportCommand(ctx: CliContext): Command {
     .option('--license <spdx>', 'SPDX license identifier', 'BSD-3-Clause')
     .option('--model-version <semver>', 'version of this model', '0.1.0')
     .option('--force', 'overwrite an existing package')
+    .addOption(deviceOption())
     .action(async (modelPath: string, o: ExportOptions) => {
       if (!o.output.toLowerCase().endsWith('.zip'))
         throw new UsageError(`-o ${o.output}: a BMZ package ends in .zip`);
@@ -53,7 +55,8 @@ export function exportCommand(ctx: CliContext): Command {
           `${modelPath}: export needs a work dir or .safetensors checkpoint, not a ${kind} file`,
         );
       }
-      const careamist = await CAREamist.load(modelPath);
+      const runtime = await deviceRuntime(ctx, o.device);
+      const careamist = await CAREamist.load(modelPath, { runtime });
       try {
         if (!careamist.normalization) throw new CliError(`${modelPath}: not a trained model`);
         if (o.input === undefined)

@@ -4,13 +4,23 @@ import { mkdir } from 'node:fs/promises';
 import { freemem } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { isIoError, listImages, loadModel, openImage, pathKind, predictToDisk } from '../node.js';
+import {
+  type Device,
+  isIoError,
+  listImages,
+  loadModel,
+  openImage,
+  pathKind,
+  predictToDisk,
+} from '../node.js';
 import { CliError, UsageError } from './errors.js';
 import { bar, ProgressBar } from './progress.js';
 import {
   axesOption,
   type CliContext,
   collect,
+  deviceOption,
+  deviceRuntime,
   finiteNumber,
   isDirectory,
   nonNegativeInt,
@@ -30,6 +40,7 @@ interface PredictCliOptions {
   outputDtype: 'float32' | 'input';
   mean?: number[];
   std?: number[];
+  device: Device;
 }
 
 /** `<name>_denoised.tif` (or `.zarr`): the input's name without its extension(s). */
@@ -138,6 +149,7 @@ export function predictCommand(ctx: CliContext): Command {
     )
     .option('--mean <values...>', '.onnx models: training mean per channel', collect(finiteNumber))
     .option('--std <values...>', '.onnx models: training std per channel', collect(finiteNumber))
+    .addOption(deviceOption())
     .action(async (modelPath: string, sourcePath: string, o: PredictCliOptions) => {
       const spatial = (sizes: number[] | undefined, name: string) => {
         if (sizes && sizes.length !== 2 && sizes.length !== 3) {
@@ -148,7 +160,9 @@ export function predictCommand(ctx: CliContext): Command {
       spatial(o.tileOverlap, '--tile-overlap');
       const plan = await planOutputs(sourcePath, o.format, o.output);
       await checkModelArgument(modelPath, o);
+      const runtime = await deviceRuntime(ctx, o.device);
       const model = await loadModel(modelPath, {
+        runtime,
         normalization: o.mean && o.std ? { mean: o.mean, std: o.std } : undefined,
       });
       const progress = new ProgressBar(ctx.io.stderr);

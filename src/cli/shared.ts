@@ -1,7 +1,8 @@
 /** What every command shares: the output streams, option parsers, config loading and Ctrl-C handling. */
 import { readFile, stat } from 'node:fs/promises';
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { axesProblem, ConfigError, type Configuration, loadConfigYaml } from '../config/index.js';
+import { DEVICES, type Device, nodeRuntimeOn, type Runtime } from '../node.js';
 import { CliError, configErrorLine, InterruptedError } from './errors.js';
 
 /** A text stream: process.stdout/stderr, or a capture in tests. */
@@ -49,6 +50,27 @@ export function finiteNumber(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('must be a number');
   return n;
+}
+
+/** `--device`: where the graphs run. */
+export function deviceOption(): Option {
+  return new Option(
+    '--device <device>',
+    'cpu, webgpu (any GPU: Vulkan, Metal, D3D12) or auto (a GPU if there is one)',
+  )
+    .choices(DEVICES)
+    .default('cpu');
+}
+
+/** The runtime for `--device`, found before anything is read or written; says on stderr what it runs on. */
+export async function deviceRuntime(ctx: CliContext, device: Device): Promise<Runtime> {
+  const runtime = await nodeRuntimeOn(device);
+  const info = runtime.device!;
+  ctx.io.stderr.write(`device: ${info.name} (${info.adapter})\n`);
+  if (info.software) {
+    ctx.warn('a software WebGPU adapter emulates a GPU on the CPU: correct, but slower than --device cpu');
+  }
+  return runtime;
 }
 
 /** A variadic option's parser: collects each value into a list. */

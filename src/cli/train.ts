@@ -10,6 +10,7 @@ import {
 } from '../config/index.js';
 import {
   CAREamist,
+  type Device,
   type EpochRecord,
   PREVIOUS_RUN_FILES,
   RUN_FILES,
@@ -21,6 +22,8 @@ import { CliError, UsageError } from './errors.js';
 import { bar, eta, formatDuration, ProgressBar } from './progress.js';
 import {
   type CliContext,
+  deviceOption,
+  deviceRuntime,
   exists,
   positiveInt,
   readConfig,
@@ -37,6 +40,7 @@ interface TrainOptions {
   resume?: boolean;
   force?: boolean;
   epochs?: number;
+  device: Device;
 }
 
 const LAST = RUN_FILES.lastCheckpoint;
@@ -156,16 +160,22 @@ export function trainCommand(ctx: CliContext): Command {
     .option('--resume', "continue from the work dir's last checkpoint")
     .option('--force', 'start over in a work dir that already holds a run (deletes its checkpoints)')
     .option('--epochs <n>', "override the configuration's number of epochs", positiveInt)
+    .addOption(deviceOption())
     .action(async (configPath: string, options: TrainOptions) => {
       const { config: loaded, warnings } = await readConfig(configPath);
       for (const warning of warnings) ctx.warn(`${configPath}: ${warning}`);
       const config = withEpochs(loaded, options.epochs);
       checkData(config, options);
       await requireExisting(options.trainSource, options.trainTarget, options.valSource, options.valTarget);
+      const runtime = await deviceRuntime(ctx, options.device);
       const workDir = await prepareWorkDir(configPath, options);
       const maxEpochs = resolveTrainerParams(config.training_config).max_epochs;
       const progress = new ProgressBar(ctx.io.stderr);
-      const careamist = new CAREamist(config, { workDir, callbacks: trainingProgress(progress, maxEpochs) });
+      const careamist = new CAREamist(config, {
+        workDir,
+        runtime,
+        callbacks: trainingProgress(progress, maxEpochs),
+      });
       ctx.io.stderr.write(
         `training ${config.algorithm_config.algorithm} "${config.experiment_name}" in ${workDir}${options.resume ? ' (resuming)' : ''}\n`,
       );

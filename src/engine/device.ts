@@ -28,7 +28,8 @@ export async function probeRuntime(runtime: Runtime): Promise<void> {
     inputs: [x],
     outputs: { y: add(x, constant(new Float32Array([1]), [1])) },
   });
-  const session = await createSession(runtime, bytes, 'a probe graph');
+  // Without the fallback: the probe asks whether this device answers, not whether some device does.
+  const session = await createSession({ ...runtime, fallback: undefined }, bytes, 'a probe graph');
   try {
     const { y } = await runSession(runtime, session, { x: { data: Float32Array.of(0, 1, 2, 3), dims: [4] } });
     if (y.data[3] !== 4)

@@ -32,6 +32,11 @@ export async function nodeRuntimeOn(device: Device, threads = availableParalleli
     ...nodeRuntime(threads),
     sessionOptions: { ...defaultSessionOptions(threads), executionProviders: ['webgpu'] },
     device: adapter ?? { name: 'webgpu', adapter: 'unknown adapter' },
+    fallback: {
+      name: 'the CPU',
+      sessionOptions: defaultSessionOptions(threads),
+      warn: (message) => console.warn(`careamics-js: warning: ${message}`),
+    },
   };
   try {
     await probeRuntime(runtime);

@@ -40,6 +40,11 @@ export interface Runtime {
   device?: DeviceInfo;
   /** The same ONNX Runtime on another device; fails with one line when that device has no adapter. */
   withDevice?(device: Device): Promise<Runtime>;
+  /**
+   * Where a graph goes that this device cannot load (a kernel a GPU provider lacks): never a dead end. `warn`
+   * says so, once per graph.
+   */
+  fallback?: { name: string; sessionOptions: InferenceSession.SessionOptions; warn(message: string): void };
 }
 
 /** Defaults measured in the engine prototype: 'extended' optimisation is faster and leaner than 'all' for training. */
@@ -63,11 +68,25 @@ export async function createSession(
   source: string,
   overrides: InferenceSession.SessionOptions = {},
 ): Promise<InferenceSession> {
+  const create = (options: InferenceSession.SessionOptions | undefined) =>
+    runtime.ort.InferenceSession.create(bytes, { ...options, ...overrides });
+  const firstLine = (cause: unknown) => (cause as Error).message?.split('\n')[0] ?? String(cause);
   try {
-    return await runtime.ort.InferenceSession.create(bytes, { ...runtime.sessionOptions, ...overrides });
+    return await create(runtime.sessionOptions);
   } catch (cause) {
-    const reason = (cause as Error).message?.split('\n')[0] ?? String(cause);
-    throw new EngineError(`${source}: ${runtime.name} cannot load it (${reason})`, { cause });
+    const { fallback } = runtime;
+    if (!fallback)
+      throw new EngineError(`${source}: ${runtime.name} cannot load it (${firstLine(cause)})`, { cause });
+    fallback.warn(
+      `${source}: ${runtime.device?.name ?? runtime.name} cannot run it (${firstLine(cause)}); running it on ${fallback.name}`,
+    );
+    try {
+      return await create(fallback.sessionOptions);
+    } catch (again) {
+      throw new EngineError(`${source}: ${runtime.name} cannot load it (${firstLine(again)})`, {
+        cause: again,
+      });
+    }
   }
 }
 

@@ -4,6 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeAdapter } from '../../src/node.js';
 import { cli, errorLines, listTree, tempDir, writeNoise } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/careamics.js', import.meta.url));
@@ -205,6 +206,23 @@ describe('careamics errors: one line naming the problem, a non-zero exit, no out
       'A',
     );
   });
+
+  it.skipIf(describeAdapter() !== undefined)(
+    '--device webgpu without an adapter: one line, exit 1, nothing written',
+    async () => {
+      const noAdapter = /no WebGPU adapter \(.+\); --device cpu works/;
+      await fails(
+        1,
+        noAdapter,
+        'train',
+        p('config.yaml'),
+        '--train-source',
+        p('noise.tif'),
+        '--device',
+        'webgpu',
+      );
+    },
+  );
 
   it('--resume needs a checkpoint and excludes --force', async () => {
     const train = ['train', p('config.yaml'), '--train-source', p('noise.tif')];
