@@ -46,7 +46,7 @@ export {
 } from './config/index.js';
 export type { NormalizationStats } from './data/index.js';
 export { denormalize, imageStatistics, n2vManipulate, normalize, Rng } from './data/index.js';
-export type { Batch, ModelOptions, Runtime } from './engine/index.js';
+export type { Batch, Device, DeviceInfo, ModelOptions, Runtime } from './engine/index.js';
 export { createModel, defaultSessionOptions, EngineError, Model } from './engine/index.js';
 export { CareamicsError, isCareamicsError } from './errors.js';
 export type { DType, ImageSource, ImageWriter, NDArray, Region } from './io/index.js';
