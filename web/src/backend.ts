@@ -121,9 +121,10 @@ export function workerOrt(ort: OrtModule, onFallback: (reason: string) => void):
     Tensor: ort.Tensor,
     InferenceSession: {
       async create(model, options) {
-        let { session, onGpu } = await load(model, options);
-        /** True until a WebGPU session's first run has succeeded. */
-        let untried = onGpu;
+        const loaded = await load(model, options);
+        let session = loaded.session;
+        /** True until a WebGPU session's first run has been tried. */
+        let untried = loaded.onGpu;
         const run = async (...args: unknown[]) => {
           await nextTask();
           const runOnce = () => (session.run as (...a: unknown[]) => ReturnType<Session['run']>)(...args);
@@ -132,6 +133,7 @@ export function workerOrt(ort: OrtModule, onFallback: (reason: string) => void):
             return await runOnce();
           } catch (err) {
             onFallback(`could not run a model graph: ${reasonOf(err)}`);
+            // A session whose run failed may fail to release too; the rerun is what matters.
             await session.release().catch(() => {});
             session = await ort.InferenceSession.create(model, onWasm(options));
             return runOnce();
