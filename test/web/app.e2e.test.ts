@@ -1,6 +1,7 @@
 /**
- * The web app end to end in headless Chromium: open a TIFF, train N2V for two short epochs, watch the loss plot,
- * denoise, download the TIFF and the ONNX model. Screenshots of each stage go to test/web/__screenshots__/.
+ * The web app end to end in headless Chromium: open a TIFF, train N2V, watch the loss plot, denoise, download the
+ * TIFF and the models — on WebAssembly (no GPU), and once, tiny, on WebGPU through SwiftShader's software adapter.
+ * Screenshots of each stage go to test/web/__screenshots__/.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -53,8 +54,38 @@ function testImage(): { clean: Float32Array; noisy: Float32Array } {
   return { clean, noisy };
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('web app in headless Chromium', () => {
-  let server: PreviewServer;
+/** Flags for a quiet headless Chromium; each browser adds how it offers (or not) a GPU. */
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+];
+
+let served: Promise<{ server: PreviewServer; url: string }> | undefined;
+
+/** The app, built once with vite and served by its preview server for every browser below. */
+async function appUrl(): Promise<string> {
+  served ??= (async () => {
+    mkdirSync(shots, { recursive: true });
+    await build({ configFile, logLevel: 'error' });
+    const port = await freePort();
+    const server = await preview({
+      configFile,
+      logLevel: 'error',
+      preview: { host: '127.0.0.1', port, strictPort: true },
+    });
+    return { server, url: `http://127.0.0.1:${port}/` };
+  })();
+  return (await served).url;
+}
+
+afterAll(async () => (await served)?.server.close());
+
+describe.skipIf(!existsSync(CHROMIUM))('web app in headless Chromium without a GPU', () => {
   let browser: Browser;
   let page: Page;
   const logs: string[] = [];
@@ -69,36 +100,16 @@ describe.skipIf(!existsSync(CHROMIUM))('web app in headless Chromium', () => {
   const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 
   beforeAll(async () => {
-    mkdirSync(shots, { recursive: true });
-    await build({ configFile, logLevel: 'error' });
-    const port = await freePort();
-    server = await preview({
-      configFile,
-      logLevel: 'error',
-      preview: { host: '127.0.0.1', port, strictPort: true },
-    });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--disable-quic',
-      ],
-    });
+    const url = await appUrl();
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, '--disable-gpu'] });
     page = await browser.newPage({ acceptDownloads: true, viewport: { width: 1100, height: 900 } });
     page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
     page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
-    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.goto(url);
   });
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
     if (logs.length > 0) console.log(logs.join('\n'));
   });
 
@@ -186,7 +197,9 @@ describe.skipIf(!existsSync(CHROMIUM))('web app in headless Chromium', () => {
     await page.fill('[data-testid=valPatches]', '2');
     await page.fill('[data-testid=epochs]', String(EPOCHS));
     await page.click('[data-testid=train]');
-    await expect.poll(() => page.textContent('[data-testid=backend]')).toMatch(/WebAssembly/);
+    await expect
+      .poll(() => page.textContent('[data-testid=backend]'))
+      .toMatch(/^WebAssembly, .*\(WebGPU unavailable: /);
     await until('[data-testid=loss-chart][data-points="1"]', 90_000);
     await shot('2-training');
     await until('[data-testid=predict]', 240_000);
@@ -315,4 +328,74 @@ describe.skipIf(!existsSync(CHROMIUM))('web app in headless Chromium', () => {
     expect(Number(await page.getAttribute('[data-testid=loss-chart]', 'data-points'))).toBeLessThan(100000);
     await shot('5-stopped');
   });
+});
+
+describe.skipIf(!existsSync(CHROMIUM))('web app in headless Chromium on SwiftShader WebGPU', () => {
+  let browser: Browser;
+  let page: Page;
+  const logs: string[] = [];
+
+  beforeAll(async () => {
+    const url = await appUrl();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [...CHROMIUM_ARGS, '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'],
+    });
+    page = await browser.newPage({ acceptDownloads: true, viewport: { width: 1100, height: 900 } });
+    page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
+    page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
+    await page.goto(url);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (logs.length > 0) console.log(logs.join('\n'));
+  });
+
+  it('trains on the software adapter when WebGPU is chosen, and denoises', async () => {
+    // SwiftShader emulates the GPU on the CPU (seconds a step): one 32² training patch, one epoch.
+    const { noisy } = testImage();
+    const strip = noisy.slice(0, 32 * 64);
+    const tiff = encodeTiff({ data: strip, shape: [32, 64] }, { axes: 'YX' });
+    await page.setInputFiles('[data-testid=file]', {
+      name: 'strip.tif',
+      mimeType: 'image/tiff',
+      buffer: Buffer.from(tiff),
+    });
+    await expect.poll(() => page.textContent('[data-testid=shape]')).toBe('32 × 64');
+    await page.fill('[data-testid=patchSize]', '32');
+    await page.fill('[data-testid=batchSize]', '1');
+    await page.fill('[data-testid=valPatches]', '1');
+    await page.fill('[data-testid=epochs]', '1');
+    await page.selectOption('[data-testid=device]', 'webgpu');
+    await page.click('[data-testid=train]');
+    await expect
+      .poll(() => page.textContent('[data-testid=backend]'))
+      .toBe('WebGPU: google swiftshader (software)');
+    const outcome = () =>
+      page.$eval(
+        '.controls',
+        (c) => c.querySelector('[data-testid=status], [data-testid=error]')?.textContent,
+      );
+    await expect.poll(outcome, { timeout: 60_000 }).toBeTruthy();
+    expect(await outcome()).toBe('Training finished.');
+    const loss = (await page.textContent('[data-testid=train-progress]'))!.match(/loss (\S+)/)![1];
+    expect(Number.isFinite(Number(loss)), `loss ${loss}`).toBe(true);
+    await page.screenshot({ path: join(shots, 'webgpu-trained.png'), fullPage: true });
+
+    await page.click('[data-testid=predict]');
+    await page.waitForSelector('[data-testid=download-tiff]', { timeout: 30_000 });
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('[data-testid=download-tiff]'),
+    ]);
+    const output = await openImageData(new Uint8Array(readFileSync((await download.path())!)), {
+      name: 'strip_n2v.tif',
+    });
+    expect(output.shape).toEqual([32, 64]);
+    expect((await output.read()).data.every((v) => Number.isFinite(v))).toBe(true);
+    // No graph fell back to WebAssembly on the way.
+    expect(await page.textContent('[data-testid=backend]')).toBe('WebGPU: google swiftshader (software)');
+    expect(logs.filter((l) => l.startsWith('pageerror'))).toEqual([]);
+  }, 90_000);
 });

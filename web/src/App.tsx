@@ -1,4 +1,5 @@
 import {
+  type Device,
   type DType,
   type EpochRecord,
   encodeTiff,
@@ -124,8 +125,8 @@ export function App() {
   const handler = useRef(onWorkerMessage);
   handler.current = onWorkerMessage;
 
-  /** A fresh worker: ORT's backend is chosen once per worker, so a changed WebGPU choice needs a new one. */
-  const startWorker = (useWebGPU: boolean) => {
+  /** A fresh worker: ORT's backend is chosen once per worker, so a changed device needs a new one. */
+  const startWorker = (device: Device) => {
     worker.current?.terminate();
     const w = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
     w.onmessage = (e: MessageEvent<FromWorker>) => handler.current(e.data);
@@ -134,12 +135,12 @@ export function App() {
       setError(`the training worker failed: ${e.message}`);
     };
     worker.current = w;
-    workerGpu.current = useWebGPU;
+    workerDevice.current = device;
   };
-  const workerGpu = useRef(DEFAULT_SETTINGS.useWebGPU);
+  const workerDevice = useRef(DEFAULT_SETTINGS.device);
 
   useEffect(() => {
-    startWorker(DEFAULT_SETTINGS.useWebGPU);
+    startWorker(DEFAULT_SETTINGS.device);
     return () => worker.current?.terminate();
   }, []);
 
@@ -197,7 +198,7 @@ export function App() {
     setTiles(undefined);
     setModel(undefined);
     setPhase('training');
-    if (settings.useWebGPU !== workerGpu.current) startWorker(settings.useWebGPU);
+    if (settings.device !== workerDevice.current) startWorker(settings.device);
     send({ type: 'train', file: image.file, name: image.name, axes: image.axes, settings });
   };
 
@@ -207,8 +208,8 @@ export function App() {
     setModel(undefined);
     setPrediction(undefined);
     setPhase('loading');
-    if (settings.useWebGPU !== workerGpu.current) startWorker(settings.useWebGPU);
-    send({ type: 'load-model', file, name: file.name, useWebGPU: settings.useWebGPU });
+    if (settings.device !== workerDevice.current) startWorker(settings.device);
+    send({ type: 'load-model', file, name: file.name, device: settings.device });
   };
 
   const stop = () => {

@@ -12,7 +12,7 @@ export const DEFAULT_SETTINGS: TrainSettings = {
   batchSize: 16,
   epochs: 30,
   valPatches: 8,
-  useWebGPU: true,
+  device: 'auto',
 };
 
 export function configFor(

@@ -1,5 +1,5 @@
 /** Messages between the page and the training worker. */
-import type { EpochRecord, StepProgress } from 'careamics-js';
+import type { Device, EpochRecord, StepProgress } from 'careamics-js';
 
 /** What the page asks for a BioImage Model Zoo package. */
 export interface BmzDetails {
@@ -22,13 +22,14 @@ export interface TrainSettings {
   epochs: number;
   /** Patches held out for validation (CAREamics' `n_val_patches`). */
   valPatches: number;
-  useWebGPU: boolean;
+  /** `auto`: a hardware WebGPU adapter if there is one, else WebAssembly; `webgpu`: any adapter, software too. */
+  device: Device;
 }
 
 export type ToWorker =
   | { type: 'train'; file: Blob; name: string; axes: string; settings: TrainSettings }
   | { type: 'stop' }
-  | { type: 'load-model'; file: Blob; name: string; useWebGPU: boolean }
+  | { type: 'load-model'; file: Blob; name: string; device: Device }
   | { type: 'predict'; file: Blob; name: string; axes: string }
   | { type: 'export-onnx' }
   | { type: 'export-checkpoint' }

@@ -6,6 +6,7 @@
  */
 import {
   CAREamist,
+  type Device,
   type ImageSource,
   type LoadedModel,
   loadModel,
@@ -13,7 +14,7 @@ import {
   openImageData,
   RUN_FILES,
 } from 'careamics-js';
-import * as ort from 'onnxruntime-web';
+import * as ort from 'onnxruntime-web/webgpu';
 import { type Backend, chooseBackend } from './backend.js';
 import { configFor } from './config.js';
 import type { FromWorker, ToWorker } from './protocol.js';
@@ -32,8 +33,8 @@ function post(message: FromWorker, transfer: Transferable[] = []): void {
 }
 
 /** ORT's wasm settings are fixed once its first session exists: the backend is chosen once per worker. */
-async function runtimeFor(useWebGPU: boolean) {
-  backend ??= await chooseBackend(ort, useWebGPU, (note) => {
+async function runtimeFor(device: Device) {
+  backend ??= await chooseBackend(ort, device, (note) => {
     backend!.note = note;
     post({ type: 'backend', note });
   });
@@ -59,7 +60,7 @@ function trainedCareamist(): CAREamist {
 }
 
 async function train(message: Extract<ToWorker, { type: 'train' }>): Promise<void> {
-  const runtime = await runtimeFor(message.settings.useWebGPU);
+  const runtime = await runtimeFor(message.settings.device);
   await forgetModel();
   const source = await openImageData(message.file, { name: message.name, axes: message.axes });
   const config = configFor(message.settings, message.name, source.axes, source.shape);
@@ -95,7 +96,7 @@ async function train(message: Extract<ToWorker, { type: 'train' }>): Promise<voi
 }
 
 async function load(message: Extract<ToWorker, { type: 'load-model' }>): Promise<void> {
-  const runtime = await runtimeFor(message.useWebGPU);
+  const runtime = await runtimeFor(message.device);
   await forgetModel();
   model = await loadModel(new Uint8Array(await message.file.arrayBuffer()), message.name, { runtime });
   post({

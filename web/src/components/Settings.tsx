@@ -1,3 +1,4 @@
+import type { Device } from 'careamics-js';
 import type { Algorithm, StructAxis, TrainSettings } from '../protocol.js';
 
 interface Props {
@@ -63,13 +64,17 @@ export function Settings({ settings, is3D, disabled, onChange }: Props) {
       {number('batchSize', 'Batch size')}
       {number('epochs', 'Epochs')}
       {number('valPatches', 'Validation patches')}
-      <label class="check">
-        <input
-          type="checkbox"
-          checked={settings.useWebGPU}
-          onChange={(e) => set('useWebGPU', e.currentTarget.checked)}
-        />
-        Use WebGPU when available
+      <label title="Auto: a hardware GPU through WebGPU when there is one, else WebAssembly. WebGPU: any adapter, a software one (a CPU emulating a GPU: slow) too">
+        Device
+        <select
+          value={settings.device}
+          data-testid="device"
+          onChange={(e) => set('device', e.currentTarget.value as Device)}
+        >
+          <option value="auto">auto (GPU when there is one)</option>
+          <option value="webgpu">WebGPU (any adapter)</option>
+          <option value="cpu">WebAssembly (CPU)</option>
+        </select>
       </label>
     </fieldset>
   );
