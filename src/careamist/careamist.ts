@@ -87,7 +87,8 @@ export class CAREamist extends TiledModel {
   ): Promise<TrainerState> {
     const model = await this.ensureModel();
     const trainer = new Trainer(this.config, model, this.options.store, this.options.callbacks);
-    const state = await trainer.fit(data, options);
+    // Stopped or failed mid-epoch on a GPU, the state is still brought back: exportOnnx and checkpoint read it.
+    const state = await trainer.fit(data, options).finally(() => model.syncState());
     this.trainerState = state;
     this.stats = state.stats;
     this.config = configWithStatistics(this.config, state.stats);

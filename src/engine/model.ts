@@ -15,6 +15,7 @@ import {
   sizeMultiple,
 } from '../models/index.js';
 import { onDevice } from './device.js';
+import { DeviceState } from './deviceState.js';
 import {
   buildEvaluationGraph,
   buildPredictionGraph,
@@ -22,7 +23,14 @@ import {
   describeModel,
   type ModelDescription,
 } from './graphs.js';
-import { createSession, type Device, EngineError, type Runtime, runSession } from './runtime.js';
+import {
+  createSession,
+  type Device,
+  EngineError,
+  type Runtime,
+  runSession,
+  runSessionOnDevice,
+} from './runtime.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
 
 export interface ModelOptions {
@@ -58,7 +66,10 @@ export class Model {
   readonly loss: LossName;
   readonly optimizer: OptimizerSpec;
   learningRate: number;
-  state: ModelState;
+  private host: ModelState;
+  /** Set while the latest state is only on the device (a GPU): `syncState` brings it back. */
+  private hostIsStale = false;
+  private readonly onDevice: DeviceState;
   private readonly sessions = new Map<string, Promise<InferenceSession>>();
   private predictionSession?: { version: number; session: Promise<InferenceSession> };
   private version = 0;
@@ -75,7 +86,8 @@ export class Model {
     const slots = Object.fromEntries(
       optimizerSlots(this.optimizer.name).map((name) => [name, new Float32Array(parameterLayout.size)]),
     );
-    this.state = {
+    this.onDevice = new DeviceState(runtime);
+    this.host = {
       params: initialParameters(parameters, parameterLayout, options.seed ?? 0),
       buffers: initialBuffers(buffers, bufferLayout),
       slots,
@@ -85,6 +97,39 @@ export class Model {
 
   static async create(runtime: Runtime, options: ModelOptions = {}): Promise<Model> {
     return new Model(await onDevice(runtime, options.device), options);
+  }
+
+  /**
+   * Parameters, buffers and optimizer state in host memory. On a GPU the state stays on the device between steps:
+   * `await syncState()` first (training does at each checkpoint; `predict` does by itself).
+   */
+  get state(): ModelState {
+    if (this.hostIsStale) {
+      throw new EngineError(
+        'the model state is on the GPU since the last step: await model.syncState() first',
+      );
+    }
+    return this.host;
+  }
+
+  set state(state: ModelState) {
+    this.onDevice.forget();
+    this.hostIsStale = false;
+    this.host = state;
+  }
+
+  /** Brings the state the last steps left on the device back to host memory (a no-op on the CPU). */
+  async syncState(): Promise<void> {
+    if (!this.hostIsStale) return;
+    const copied = await this.onDevice.read();
+    const { params, buffers, ...slots } = copied;
+    this.host = {
+      params: params ?? this.host.params,
+      buffers: buffers ?? this.host.buffers,
+      slots: { ...this.host.slots, ...slots },
+      step: this.host.step,
+    };
+    this.hostIsStale = false;
   }
 
   get architecture(): UNetConfig {
@@ -98,32 +143,41 @@ export class Model {
   /** One optimizer step on a batch; returns the loss before the update. */
   async trainStep(batch: Batch, learningRate = this.learningRate): Promise<number> {
     this.checkBatch(batch);
-    const session = await this.session('train', batch.shape, () =>
-      buildTrainingGraph(this.description, {
-        inputShape: batch.shape,
-        loss: this.loss,
-        optimizer: this.optimizer,
-      }),
+    const stateNames = ['params', 'buffers', ...Object.keys(this.host.slots)];
+    const session = await this.session(
+      'train',
+      batch.shape,
+      () =>
+        buildTrainingGraph(this.description, {
+          inputShape: batch.shape,
+          loss: this.loss,
+          optimizer: this.optimizer,
+        }),
+      this.onDevice.keepOutputs(stateNames.map((name) => `${name}_out`)),
     );
-    const step = this.state.step + 1;
+    const step = this.host.step + 1;
     const feeds = {
       ...this.batchFeeds(batch),
-      ...this.stateFeeds(),
+      ...this.hostStateFeeds(),
       ...Object.fromEntries(
-        Object.entries(this.state.slots).map(([name, data]) => [name, { data, dims: [data.length] }]),
+        Object.entries(this.host.slots).map(([name, data]) => [name, { data, dims: [data.length] }]),
       ),
       lr: { data: Float32Array.of(learningRate), dims: [] },
       step: { data: Float32Array.of(step), dims: [] },
+      ...this.onDevice.feeds(),
     };
-    const out = await runSession(this.runtime, session, feeds);
-    const loss = out.loss.data[0];
+    const out = await runSessionOnDevice(this.runtime, session, feeds);
+    const loss = (out.loss as { data: Float32Array }).data[0]!;
     if (!Number.isFinite(loss)) throw new EngineError(`training loss became ${loss} at step ${step}`);
-    this.state = {
-      params: out.params_out.data,
-      buffers: out.buffers_out?.data ?? this.state.buffers,
-      slots: Object.fromEntries(Object.keys(this.state.slots).map((name) => [name, out[`${name}_out`].data])),
+    const onHost = this.onDevice.take(out, stateNames);
+    const { params, buffers, ...slots } = onHost;
+    this.host = {
+      params: params ?? this.host.params,
+      buffers: buffers ?? this.host.buffers,
+      slots: { ...this.host.slots, ...slots },
       step,
     };
+    this.hostIsStale = this.onDevice.held;
     this.version++;
     return loss;
   }
@@ -134,7 +188,13 @@ export class Model {
     const session = await this.session('eval', batch.shape, () =>
       buildEvaluationGraph(this.description, batch.shape, this.loss),
     );
-    const out = await runSession(this.runtime, session, { ...this.batchFeeds(batch), ...this.stateFeeds() });
+    const { params, buffers } = this.onDevice.feeds();
+    const out = await runSession(this.runtime, session, {
+      ...this.batchFeeds(batch),
+      ...this.hostStateFeeds(),
+      ...(params ? { params } : {}),
+      ...(buffers ? { buffers } : {}),
+    });
     return { loss: out.loss.data[0], prediction: out.prediction.data };
   }
 
@@ -155,6 +215,7 @@ export class Model {
         `prediction input spatial size [${shape.slice(2)}] must be multiples of ${multiple}`,
       );
     }
+    await this.syncState();
     if (!this.predictionSession || this.predictionSession.version !== this.version) {
       // Inference takes ORT's layout optimisations (NCHWc convolutions): ~1.5× faster than 'extended' here.
       this.predictionSession = {
@@ -208,7 +269,7 @@ export class Model {
     const params = new Float32Array(parameterLayout.size);
     const buffers = new Float32Array(bufferLayout.size);
     const slots = Object.fromEntries(
-      Object.keys(this.state.slots).map((s) => [s, new Float32Array(params.length)]),
+      Object.keys(this.host.slots).map((s) => [s, new Float32Array(params.length)]),
     );
     for (const e of parameterLayout.entries) {
       take(e.name, parameterLayout.view(params, e.name), e.shape, true);
@@ -250,11 +311,12 @@ export class Model {
     };
   }
 
-  private stateFeeds() {
+  /** Parameters and buffers from host memory (overridden by the device copies where those are newer). */
+  private hostStateFeeds() {
     return {
-      params: { data: this.state.params, dims: [this.state.params.length] },
-      ...(this.state.buffers.length > 0
-        ? { buffers: { data: this.state.buffers, dims: [this.state.buffers.length] } }
+      params: { data: this.host.params, dims: [this.host.params.length] },
+      ...(this.host.buffers.length > 0
+        ? { buffers: { data: this.host.buffers, dims: [this.host.buffers.length] } }
         : {}),
     };
   }
@@ -263,11 +325,12 @@ export class Model {
     kind: string,
     shape: readonly number[],
     build: () => Uint8Array,
+    overrides: InferenceSession.SessionOptions = {},
   ): Promise<InferenceSession> {
     const key = `${kind}:${shape.join('x')}`;
     let session = this.sessions.get(key);
     if (!session) {
-      session = createSession(this.runtime, build(), `the ${kind} graph for [${shape}]`);
+      session = createSession(this.runtime, build(), `the ${kind} graph for [${shape}]`, overrides);
       this.sessions.set(key, session);
     }
     return session;
@@ -281,6 +344,7 @@ export class Model {
     ];
     this.sessions.clear();
     this.predictionSession = undefined;
+    await this.onDevice.release();
     await Promise.all(sessions.map(async (s) => (await s).release()));
   }
 }

@@ -68,8 +68,14 @@ export async function createSession(
   source: string,
   overrides: InferenceSession.SessionOptions = {},
 ): Promise<InferenceSession> {
-  const create = (options: InferenceSession.SessionOptions | undefined) =>
-    runtime.ort.InferenceSession.create(bytes, { ...options, ...overrides });
+  const create = (options: InferenceSession.SessionOptions | undefined, keepOnDevice = true) => {
+    const { preferredOutputLocation, ...rest } = overrides;
+    return runtime.ort.InferenceSession.create(bytes, {
+      ...options,
+      ...rest,
+      ...(keepOnDevice && preferredOutputLocation ? { preferredOutputLocation } : {}),
+    });
+  };
   const firstLine = (cause: unknown) => (cause as Error).message?.split('\n')[0] ?? String(cause);
   try {
     return await create(runtime.sessionOptions);
@@ -81,7 +87,8 @@ export async function createSession(
       `${source}: ${runtime.device?.name ?? runtime.name} cannot run it (${firstLine(cause)}); running it on ${fallback.name}`,
     );
     try {
-      return await create(fallback.sessionOptions);
+      // The fallback keeps outputs in host memory: there is no device to keep them on.
+      return await create(fallback.sessionOptions, false);
     } catch (again) {
       throw new EngineError(`${source}: ${runtime.name} cannot load it (${firstLine(again)})`, {
         cause: again,
@@ -90,17 +97,45 @@ export async function createSession(
   }
 }
 
+const ON_DEVICE = new Set<string>(['gpu-buffer', 'texture', 'ml-tensor']);
+
+export type Feed = { data: Float32Array; dims: readonly number[] } | OrtTensor;
+
+/**
+ * Runs a session on float32 feeds (arrays, or tensors already on the device) and returns the outputs by name:
+ * arrays, except outputs the session keeps on the device (`preferredOutputLocation`), which stay tensors.
+ */
+export async function runSessionOnDevice(
+  runtime: Runtime,
+  session: InferenceSession,
+  feeds: Record<string, Feed>,
+): Promise<Record<string, { data: Float32Array; dims: readonly number[] } | OrtTensor>> {
+  const ortFeeds: Record<string, OrtTensor> = {};
+  for (const [name, feed] of Object.entries(feeds)) {
+    ortFeeds[name] = isOrtTensor(feed) ? feed : new runtime.ort.Tensor('float32', feed.data, feed.dims);
+  }
+  const results = await session.run(ortFeeds);
+  const out: Record<string, { data: Float32Array; dims: readonly number[] } | OrtTensor> = {};
+  for (const [name, t] of Object.entries(results)) {
+    // Never read a device tensor's data here: onnxruntime-node aborts the process on it.
+    out[name] = ON_DEVICE.has(t.location) ? t : { data: t.data as Float32Array, dims: t.dims };
+  }
+  return out;
+}
+
 /** Runs a session on float32 feeds and returns float32 outputs by name. */
 export async function runSession(
   runtime: Runtime,
   session: InferenceSession,
-  feeds: Record<string, { data: Float32Array; dims: readonly number[] }>,
+  feeds: Record<string, Feed>,
 ): Promise<Record<string, { data: Float32Array; dims: readonly number[] }>> {
-  const ortFeeds: Record<string, OrtTensor> = {};
-  for (const [name, { data, dims }] of Object.entries(feeds))
-    ortFeeds[name] = new runtime.ort.Tensor('float32', data, dims);
-  const results = await session.run(ortFeeds);
-  const out: Record<string, { data: Float32Array; dims: readonly number[] }> = {};
-  for (const [name, t] of Object.entries(results)) out[name] = { data: t.data as Float32Array, dims: t.dims };
-  return out;
+  const out = await runSessionOnDevice(runtime, session, feeds);
+  for (const [name, t] of Object.entries(out)) {
+    if (isOrtTensor(t)) throw new EngineError(`output ${name} stayed on the device; use runSessionOnDevice`);
+  }
+  return out as Record<string, { data: Float32Array; dims: readonly number[] }>;
+}
+
+export function isOrtTensor(value: unknown): value is OrtTensor {
+  return typeof value === 'object' && value !== null && 'location' in value && 'dispose' in value;
 }

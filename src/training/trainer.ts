@@ -195,6 +195,8 @@ export class Trainer {
       state.earlyStopping = earlyStopping?.state ?? null;
       const improved = valLoss !== null && (state.bestValLoss === null || valLoss < state.bestValLoss);
       if (improved) state.bestValLoss = valLoss;
+      // A GPU keeps the state on the device between steps; each epoch's checkpoint brings it back.
+      await this.model.syncState();
       await this.saveCheckpoints(state, improved, checkpoints.every_n_epochs, configYaml);
       this.callbacks.onEpochEnd?.(record);
     }

@@ -180,6 +180,27 @@ for (const c of CASES.filter((c) => !only || c.name === only)) {
   const predictBefore = await predictions();
   const batch = { input: feeds.input.data, target: feeds.target.data, mask, shape: c.shape };
   const gpuLosses = [await gpuModel.trainStep(batch), await gpuModel.trainStep(batch)];
+  // The GPU model's state stayed on the device between its steps; a plain model trained the same way (its
+  // state uploaded and downloaded every step) must agree exactly, and reading the state back must not change it.
+  const staysOnDevice = (() => {
+    try {
+      void gpuModel.state;
+      return false;
+    } catch {
+      return true;
+    }
+  })();
+  await gpuModel.syncState();
+  const roundTrip = await createModel(
+    { ...gpu, device: { name: 'cpu', adapter: 'host round trip' } },
+    {
+      architecture: c.architecture,
+      seed: 7,
+    },
+  );
+  const roundTripLosses = [await roundTrip.trainStep(batch), await roundTrip.trainStep(batch)];
+  const residentDiff = relativeDiff(gpuModel.state.params, roundTrip.state.params);
+  await roundTrip.dispose();
   cpuModel.loadState(gpuModel.saveState());
   const predictAfter = await predictions();
   await cpuModel.dispose();
@@ -199,6 +220,9 @@ for (const c of CASES.filter((c) => !only || c.name === only)) {
     predictBefore,
     predictAfter,
     gpuLosses,
+    staysOnDevice,
+    roundTripLosses,
+    residentDiff,
     seconds: (performance.now() - started) / 1000,
   });
 }

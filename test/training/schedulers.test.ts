@@ -81,6 +81,8 @@ describe('Trainer with a cosine to the end of the run', () => {
         return 1;
       },
       evaluate: async () => ({ loss: 1 }),
+      syncState: async () => undefined,
+      runtime: { name: 'stub', device: { name: 'cpu', adapter: 'none: a stub' } },
     } as unknown as Model;
     const image = Float32Array.from({ length: 128 * 128 }, (_, i) => (i * 7919) % 255);
     await new Trainer(config, model).fit({ trainSource: [source(image, [128, 128])] });

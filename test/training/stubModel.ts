@@ -15,6 +15,8 @@ export function stubModel(stepMilliseconds = 0) {
       calls.evaluate++;
       return { loss: 1 };
     },
+    syncState: async () => undefined,
+    runtime: { name: 'stub', device: { name: 'cpu', adapter: 'none: a stub' } },
     // A checkpoint of the stub is its metadata alone.
     saveState: (metadata: Record<string, string>) => new TextEncoder().encode(JSON.stringify(metadata)),
     loadState: (bytes: Uint8Array) => JSON.parse(new TextDecoder().decode(bytes)),
