@@ -1,20 +1,45 @@
-/** Shared pieces of the benchmarks: medians, the PyTorch worker, the runtime. */
+/** Shared pieces of the benchmarks: medians, the PyTorch worker, the runtimes and the device flags. */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import * as ort from 'onnxruntime-node';
-import { defaultSessionOptions, type Runtime } from '../src/engine/index.js';
+import { DEVICES, type Device, type Runtime } from '../src/engine/index.js';
+import { nodeRuntime, nodeRuntimeOn } from '../src/engine/node.js';
 
 export const PYTHON = '/usr/bin/python3';
 export const THREADS = cpus().length;
 
-export const nodeRuntime: Runtime = {
-  name: 'onnxruntime-node',
-  ort: ort as unknown as Runtime['ort'],
-  sessionOptions: defaultSessionOptions(THREADS),
-};
+/** onnxruntime-node's CPU execution provider: the default device and the reference for `speedupOverCpu`. */
+export const cpuRuntime: Runtime = nodeRuntime(THREADS);
+
+/** Flags every benchmark takes: `--device cpu|webgpu|auto` (default cpu) and `--quick` (tiny shapes, one round). */
+export const DEVICE_FLAGS = {
+  device: { type: 'string', default: 'cpu' },
+  quick: { type: 'boolean', default: false },
+} as const;
+
+/**
+ * onnxruntime-node on `device`. Without an adapter for `webgpu` this prints the engine's one-line reason and
+ * exits, rather than a stack trace.
+ */
+export async function benchRuntime(device: string): Promise<Runtime> {
+  if (!(DEVICES as readonly string[]).includes(device)) {
+    console.error(`--device ${device}: expected one of ${DEVICES.join(', ')}`);
+    process.exit(2);
+  }
+  try {
+    return await nodeRuntimeOn(device as Device, THREADS);
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(1);
+  }
+}
+
+/** The `device` and `adapter` fields of a summary: where the timed graphs ran. */
+export function deviceFields(runtime: Runtime): { device: string; adapter: string } {
+  return { device: runtime.device!.name, adapter: runtime.device!.adapter };
+}
 
 export function median(values: readonly number[]): number {
   const s = [...values].sort((a, b) => a - b);
@@ -77,3 +102,20 @@ export async function startTorchWorker(): Promise<TorchWorker> {
 
 /** Pause between blocks so one engine's threads are idle before the other starts. */
 export const settle = () => new Promise((resolve) => setTimeout(resolve, 150));
+
+/** `rounds` rounds of every block in turn, each after a pause: the samples of each block, by its name. */
+export async function interleave<K extends string>(
+  rounds: number,
+  blocks: Partial<Record<K, () => Promise<number[]>>>,
+): Promise<Record<K, number[]>> {
+  const entries = Object.entries(blocks) as [K, (() => Promise<number[]>) | undefined][];
+  const samples = Object.fromEntries(entries.map(([name]) => [name, []])) as unknown as Record<K, number[]>;
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, block] of entries) {
+      if (!block) continue;
+      await settle();
+      samples[name].push(...(await block()));
+    }
+  }
+  return samples;
+}

@@ -1,18 +1,22 @@
 /**
  * npm run bench:predict — tiled prediction with the CAREamics N2V default UNet (2D, depth 2, 32 filters, batch
- * norm; seeded random initial weights, BN statistics at their initial values):
+ * norm; seeded random initial weights, BN statistics at their initial values) on `--device cpu|webgpu|auto`
+ * (default cpu):
  * - 2048² float32: `predict` with what a user gets by default (automatic tiles from the default 512 MiB budget,
  *   overlap twice the receptive-field halo) and with CAREamics' usual 256² tiles / 48 overlap, against one
  *   untiled `model.predict` of the whole image (medians of BENCH_ROUNDS alternating runs, after a warm-up);
  * - 8192² float32 streamed from OME-Zarr to OME-Zarr with `predictToWriter` (default budget) in a child
  *   process, whose peak RSS (VmHWM) is read from /proc. The input is written to disk chunk row by chunk row.
+ * On a GPU the untiled and default-tiled runs are also timed on the CPU EP, interleaved, for `speedupOverCpu`.
  * Prints a table, then as its LAST line the JSON summary. BENCH_ROUNDS (default 3) and BENCH_STREAM_SIDE
- * (default 8192) shorten a trial run.
+ * (default 8192) shorten a trial run; `--quick` (128², 64² tiles overlap 16, a 128² stream, one round) is
+ * sized for a software adapter.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { createModel, type Model } from '../src/engine/index.js';
 import { createOmeZarrPath, openOmeZarrPath } from '../src/io/node/index.js';
 import { DEFAULT_UNET, unetHalo } from '../src/models/index.js';
@@ -23,11 +27,29 @@ import {
   predict,
   predictToWriter,
 } from '../src/prediction/index.js';
-import { median, nodeRuntime, peakRssMiB, round, settle } from './lib.js';
+import {
+  benchRuntime,
+  cpuRuntime,
+  DEVICE_FLAGS,
+  deviceFields,
+  interleave,
+  median,
+  peakRssMiB,
+  round,
+  settle,
+} from './lib.js';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const SIDE = 2048;
-const STREAM_SIDE = Number(process.env.BENCH_STREAM_SIDE ?? 8192);
+const { values: flags, positionals } = parseArgs({
+  options: { 'stream-child': { type: 'boolean', default: false }, ...DEVICE_FLAGS },
+  allowPositionals: true,
+});
+const quick = flags.quick;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (quick ? 1 : 3));
+const SIDE = quick ? 128 : 2048;
+/** CAREamics' usual tiles (napari plugin default: 256², overlap 48), scaled down for `--quick`. */
+const SMALL_TILE = quick ? 64 : 256;
+const SMALL_OVERLAP = quick ? 16 : 48;
+const STREAM_SIDE = Number(process.env.BENCH_STREAM_SIDE ?? (quick ? 128 : 8192));
 const CHUNK = 256;
 
 /** What `CAREamist.modelFacts` gives for the default UNet. */
@@ -64,7 +86,7 @@ function recording(model: Model): { run: PredictFn; tile: () => number[] } {
 }
 
 async function streamChild(input: string, output: string): Promise<void> {
-  const model = await createModel(nodeRuntime, { seed: 0 });
+  const model = await createModel(await benchRuntime(flags.device), { seed: 0 });
   const { run, tile } = recording(model);
   const source = await openOmeZarrPath(input);
   const writer = await createOmeZarrPath(output, {
@@ -95,35 +117,50 @@ async function writeInput(path: string, side: number): Promise<void> {
   await writer.close();
 }
 
-async function timed(run: () => Promise<unknown>): Promise<number> {
-  await settle();
+/** One timed run, as a block for `interleave`. */
+const once = (run: () => Promise<unknown>) => async () => {
   const t0 = performance.now();
   await run();
-  return performance.now() - t0;
-}
+  return [performance.now() - t0];
+};
 
 async function main(): Promise<void> {
-  const model = await createModel(nodeRuntime, { seed: 0 });
+  const runtime = await benchRuntime(flags.device);
+  const model = await createModel(runtime, { seed: 0 });
+  /** The same model on the CPU EP, timed against a GPU in the same run. */
+  const cpuModel = runtime.device!.name === 'cpu' ? undefined : await createModel(cpuRuntime, { seed: 0 });
   const data = image(SIDE);
   const input = { data, shape: [SIDE, SIDE], axes: 'YX' };
   const defaults = recording(model);
   const small = recording(model);
   const tiledDefault = () => predict(input, defaults.run, { model: facts });
-  const options256: PredictOptions = { model: facts, tileSize: [256, 256], tileOverlap: [48, 48] };
-  const tiled256 = () => predict(input, small.run, options256);
+  const smallOptions: PredictOptions = {
+    model: facts,
+    tileSize: [SMALL_TILE, SMALL_TILE],
+    tileOverlap: [SMALL_OVERLAP, SMALL_OVERLAP],
+  };
+  const tiledSmall = () => predict(input, small.run, smallOptions);
   const untiled = () => model.predict(data, [1, 1, SIDE, SIDE]);
+  const cpu = cpuModel && {
+    untiled: () => cpuModel.predict(data, [1, 1, SIDE, SIDE]),
+    tiledDefault: () => predict(input, recording(cpuModel).run, { model: facts }),
+  };
 
   // Warm-up: session creation and ORT's first-run allocations for every shape.
   await untiled();
   await tiledDefault();
-  await tiled256();
-  const ms = { tiled: [] as number[], tiled256: [] as number[], untiled: [] as number[] };
-  for (let r = 0; r < ROUNDS; r++) {
-    ms.untiled.push(await timed(untiled));
-    ms.tiled.push(await timed(tiledDefault));
-    ms.tiled256.push(await timed(tiled256));
-  }
+  await tiledSmall();
+  await cpu?.untiled();
+  await cpu?.tiledDefault();
+  const timed = await interleave(ROUNDS, {
+    untiled: once(untiled),
+    tiled: once(tiledDefault),
+    tiledSmall: once(tiledSmall),
+    cpuUntiled: cpu && once(cpu.untiled),
+    cpuTiled: cpu && once(cpu.tiledDefault),
+  });
   await model.dispose();
+  await cpuModel?.dispose();
 
   const dir = mkdtempSync(join(tmpdir(), 'bench-predict-'));
   let stream: { peakRssMiB: number; seconds: number; tile: number[] };
@@ -133,7 +170,16 @@ async function main(): Promise<void> {
     await settle();
     const child = spawnSync(
       process.execPath,
-      ['--import', 'tsx', import.meta.filename, '--stream-child', source, join(dir, 'output.zarr')],
+      [
+        '--import',
+        'tsx',
+        import.meta.filename,
+        '--stream-child',
+        '--device',
+        runtime.device!.name,
+        source,
+        join(dir, 'output.zarr'),
+      ],
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
     );
     if (child.status !== 0) throw new Error(`the streaming child failed (exit ${child.status})`);
@@ -142,51 +188,63 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
 
-  const tiled2048Ms = median(ms.tiled);
-  const untiled2048Ms = median(ms.untiled);
+  const tiled = median(timed.tiled);
+  const untiledMedian = median(timed.untiled);
   const summary = {
-    tiled2048Ms: round(tiled2048Ms),
-    untiled2048Ms: round(untiled2048Ms),
-    tilingOverhead: round(tiled2048Ms / untiled2048Ms, 3),
-    stream8192PeakRssMiB: round(stream.peakRssMiB),
+    [`tiled${SIDE}Ms`]: round(tiled),
+    [`untiled${SIDE}Ms`]: round(untiledMedian),
+    tilingOverhead: round(tiled / untiledMedian, 3),
+    [`stream${STREAM_SIDE}PeakRssMiB`]: round(stream.peakRssMiB),
+    ...(cpu
+      ? {
+          [`cpuTiled${SIDE}Ms`]: round(median(timed.cpuTiled)),
+          [`cpuUntiled${SIDE}Ms`]: round(median(timed.cpuUntiled)),
+          speedupOverCpu: round(median(timed.cpuTiled) / tiled, 3),
+          untiledSpeedupOverCpu: round(median(timed.cpuUntiled) / untiledMedian, 3),
+        }
+      : {}),
+    ...(quick ? { quick: { side: SIDE, smallTile: SMALL_TILE, streamSide: STREAM_SIDE } } : {}),
+    ...deviceFields(runtime),
   };
   const pixels = SIDE * SIDE;
+  const row = (what: string, tile: string, ms: number[], untiledOnSameDevice = timed.untiled) => ({
+    what,
+    tile,
+    runs: ms.length,
+    ms: round(median(ms)),
+    'ns/px': round((median(ms) * 1e6) / pixels),
+    vsUntiled: round(median(ms) / median(untiledOnSameDevice), 3),
+  });
   console.table([
-    {
-      what: `untiled ${SIDE}²`,
-      tile: `${SIDE}²`,
-      runs: ms.untiled.length,
-      ms: summary.untiled2048Ms,
-      'ns/px': round((untiled2048Ms * 1e6) / pixels),
-      vsUntiled: 1,
-    },
-    {
-      what: `predict ${SIDE}², default tiles`,
-      tile: defaults.tile().join('×'),
-      runs: ms.tiled.length,
-      ms: summary.tiled2048Ms,
-      'ns/px': round((tiled2048Ms * 1e6) / pixels),
-      vsUntiled: summary.tilingOverhead,
-    },
-    {
-      what: `predict ${SIDE}², 256² overlap 48`,
-      tile: small.tile().join('×'),
-      runs: ms.tiled256.length,
-      ms: round(median(ms.tiled256)),
-      'ns/px': round((median(ms.tiled256) * 1e6) / pixels),
-      vsUntiled: round(median(ms.tiled256) / untiled2048Ms, 3),
-    },
+    row(`untiled ${SIDE}²`, `${SIDE}²`, timed.untiled),
+    row(`predict ${SIDE}², default tiles`, defaults.tile().join('×'), timed.tiled),
+    row(
+      `predict ${SIDE}², ${SMALL_TILE}² overlap ${SMALL_OVERLAP}`,
+      small.tile().join('×'),
+      timed.tiledSmall,
+    ),
+    ...(cpu
+      ? [
+          row(`cpu EP: untiled ${SIDE}²`, `${SIDE}²`, timed.cpuUntiled, timed.cpuUntiled),
+          row(
+            `cpu EP: predict ${SIDE}², default tiles`,
+            defaults.tile().join('×'),
+            timed.cpuTiled,
+            timed.cpuUntiled,
+          ),
+        ]
+      : []),
     {
       what: `stream ${STREAM_SIDE}² OME-Zarr → OME-Zarr`,
       tile: stream.tile.join('×'),
       runs: 1,
       ms: round(stream.seconds * 1000),
       'ns/px': round((stream.seconds * 1e9) / STREAM_SIDE ** 2),
-      peakRssMiB: summary.stream8192PeakRssMiB,
+      peakRssMiB: round(stream.peakRssMiB),
     },
   ]);
   console.log(JSON.stringify(summary));
 }
 
-if (process.argv[2] === '--stream-child') await streamChild(process.argv[3]!, process.argv[4]!);
+if (flags['stream-child']) await streamChild(positionals[0]!, positionals[1]!);
 else await main();
