@@ -116,7 +116,8 @@ describe('careamics config → train → predict → export → info → predict
       '--input',
       p('noise.tif'),
     );
-    expect(exported.stderr).toBe('');
+    // Nothing on stderr but the device line.
+    expect(exported.stderr).toMatch(/^device: cpu \(\d+ CPU threads?\)\n$/);
     expect(exported.code).toBe(0);
     expect(exported.stdout).toMatch(/model\.zip .*test passes/);
 

@@ -85,6 +85,17 @@ async function appUrl(): Promise<string> {
 
 afterAll(async () => (await served)?.server.close());
 
+/** Chromium with `flags` on the built app; the page's console and errors go to `logs`. */
+async function openApp(flags: string[], logs: string[]): Promise<{ browser: Browser; page: Page }> {
+  const url = await appUrl();
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...flags] });
+  const page = await browser.newPage({ acceptDownloads: true, viewport: { width: 1100, height: 900 } });
+  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
+  await page.goto(url);
+  return { browser, page };
+}
+
 describe.skipIf(!existsSync(CHROMIUM))('web app in headless Chromium without a GPU', () => {
   let browser: Browser;
   let page: Page;
@@ -100,12 +111,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web app in headless Chromium without a G
   const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 
   beforeAll(async () => {
-    const url = await appUrl();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, '--disable-gpu'] });
-    page = await browser.newPage({ acceptDownloads: true, viewport: { width: 1100, height: 900 } });
-    page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
-    page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
-    await page.goto(url);
+    ({ browser, page } = await openApp(['--disable-gpu'], logs));
   });
 
   afterAll(async () => {
@@ -336,15 +342,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web app in headless Chromium on SwiftSha
   const logs: string[] = [];
 
   beforeAll(async () => {
-    const url = await appUrl();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [...CHROMIUM_ARGS, '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'],
-    });
-    page = await browser.newPage({ acceptDownloads: true, viewport: { width: 1100, height: 900 } });
-    page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
-    page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
-    await page.goto(url);
+    ({ browser, page } = await openApp(['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'], logs));
   });
 
   afterAll(async () => {
