@@ -1,6 +1,7 @@
 /**
  * Which CAREamics release wrote a configuration, told from the fields that release's `save_configuration` dumps
- * (read from each tag's `src/careamics/config/` pydantic models; v0.0.2 is the first tag).
+ * (read from each tag's `src/careamics/config/` pydantic models; v0.0.2 is the first tag). Only fields present
+ * count: a hand-written file may leave any default out, so a missing field narrows nothing.
  */
 
 /** CAREamics tags, oldest first, then the unreleased main branch. */
