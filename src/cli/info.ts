@@ -1,7 +1,7 @@
 /** `careamics info FILE`: what an image, a configuration or a model (work dir, checkpoint, ONNX, BMZ zip) holds. */
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import type { Configuration, UNetConfig } from '../config/index.js';
+import type { Configuration, RecognisedShape, UNetConfig } from '../config/index.js';
 import {
   CAREamist,
   type FrozenModel,
@@ -57,6 +57,12 @@ function configInfo(c: Configuration): Info {
     data: `axes ${d.axes},${patch} batch ${d.batch_size}, ${d.data_type}`,
     max_epochs: Number(c.training_config.trainer_params.max_epochs ?? 30),
   };
+}
+
+/** `0.0.10 to 0.0.15 shape (config version 0.1.0)`: which CAREamics releases write a configuration like this one. */
+function recognisedInfo(r: RecognisedShape): string {
+  const shape = r.releases === null ? 'no single release’s shape' : `${r.releases} shape`;
+  return `${shape} (${r.configVersion === null ? 'no config version' : `config version ${r.configVersion}`})`;
 }
 
 function normalizationInfo(n: Normalization | undefined): string | undefined {
@@ -142,8 +148,13 @@ export function infoCommand(ctx: CliContext): Command {
       let info: Info;
       if (kind === 'image') info = await imageInfo(path, o.axes);
       else if (kind === 'config') {
-        const { config, warnings } = await readConfig(path);
-        info = { config: path, ...configInfo(config), warnings: warnings.join('; ') };
+        const { config, warnings, recognised } = await readConfig(path);
+        info = {
+          config: path,
+          careamics_version: recognisedInfo(recognised),
+          ...configInfo(config),
+          warnings: warnings.join('; '),
+        };
       } else if (kind === 'onnx') info = await onnxInfo(path);
       else {
         const loaded = await loadModel(path);

@@ -1,7 +1,7 @@
 /** What every command shares: the output streams, option parsers, config loading and Ctrl-C handling. */
 import { readFile, stat } from 'node:fs/promises';
 import { InvalidArgumentError, Option } from 'commander';
-import { axesProblem, ConfigError, type Configuration, loadConfigYaml } from '../config/index.js';
+import { axesProblem, ConfigError, loadConfigYaml } from '../config/index.js';
 import { DEVICES, type Device, nodeRuntimeOn, type Runtime } from '../node.js';
 import { CliError, configErrorLine, InterruptedError } from './errors.js';
 
@@ -102,7 +102,7 @@ export async function requireExisting(...paths: (string | undefined)[]): Promise
 }
 
 /** Reads and validates a configuration YAML; errors name the file and the field. */
-export async function readConfig(path: string): Promise<{ config: Configuration; warnings: string[] }> {
+export async function readConfig(path: string): Promise<ReturnType<typeof loadConfigYaml>> {
   const text = await readFile(path, 'utf8').catch((cause: NodeJS.ErrnoException) => {
     throw new CliError(`${path}: ${cause.code === 'ENOENT' ? 'no such file' : cause.message}`, { cause });
   });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AlgorithmConfigSchema } from './algorithm.js';
+import { type RecognisedShape, recognisedShape } from './careamicsVersions.js';
 import { DataConfigSchema, isDataConfig3D } from './data.js';
 import { ConfigError, type ConfigIssue, formatPath, show, toConfigIssues } from './errors.js';
 import { migrateLegacyConfig } from './legacy.js';
@@ -145,18 +146,25 @@ function droppedFields(input: unknown, output: unknown, path: PropertyKey[], out
 
 /**
  * Validates a configuration object (as read from YAML or JSON, CAREamics field names) and fills in defaults.
- * Older CAREamics shapes are read too (see `migrateLegacyConfig`). Throws `ConfigError` listing every issue.
+ * Older CAREamics shapes are read too (see `migrateLegacyConfig`); `recognised` names the CAREamics releases whose
+ * shape the input has and its config version. Throws `ConfigError` listing every issue.
  */
-export function parseConfiguration(input: unknown): { config: Configuration; warnings: string[] } {
+export function parseConfiguration(input: unknown): {
+  config: Configuration;
+  warnings: string[];
+  recognised: RecognisedShape;
+} {
   const migrated = migrateLegacyConfig(input);
   const result = ConfigurationSchema.safeParse(migrated.value);
-  if (!result.success)
-    throw new ConfigError(toConfigIssues(result.error.issues, migrated.value), { cause: result.error });
+  const schemaIssues = result.success ? [] : toConfigIssues(result.error.issues, migrated.value);
+  if (!result.success || migrated.issues.length > 0)
+    throw new ConfigError([...migrated.issues, ...schemaIssues], { cause: result.error });
   const dropped: string[] = [];
   droppedFields(migrated.value, result.data, [], dropped);
   return {
     config: result.data,
     warnings: [...migrated.warnings, ...dropped, ...configurationWarnings(result.data)],
+    recognised: recognisedShape(input),
   };
 }
 
@@ -164,5 +172,5 @@ export function parseConfiguration(input: unknown): { config: Configuration; war
 export function configurationIssues(input: unknown): ConfigIssue[] {
   const migrated = migrateLegacyConfig(input);
   const result = ConfigurationSchema.safeParse(migrated.value);
-  return result.success ? [] : toConfigIssues(result.error.issues, migrated.value);
+  return [...migrated.issues, ...(result.success ? [] : toConfigIssues(result.error.issues, migrated.value))];
 }

@@ -22,6 +22,7 @@ export {
 } from './algorithm.js';
 export { FINAL_ACTIVATIONS, type UNetConfig, UNetConfigSchema } from './architecture.js';
 export { axesProblem, isAxes3D, isValidCziAxes, SUPPORTED_AXES } from './axes.js';
+export type { RecognisedShape } from './careamicsVersions.js';
 export {
   CONFIG_VERSION,
   type Configuration,

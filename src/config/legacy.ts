@@ -1,6 +1,9 @@
+import type { ConfigIssue } from './errors.js';
+
 /**
- * Reads configurations written by CAREamics before the v0.3 data/training configs (v0.0.x to v0.2, config version
- * "0.1.0") into the current shape. Each rewrite is reported as a warning naming the old field.
+ * Reads configurations written by CAREamics before v0.3 (v0.0.x to v0.1.0, config version "0.1.0"; v0.2.0, "0.2.0")
+ * into the current shape. Each rewrite, or field ignored, is reported as a warning naming the old field; a field
+ * careamics-js cannot honour without changing the result is an issue naming it.
  */
 
 type Dict = Record<string, unknown>;
@@ -25,6 +28,18 @@ function move(
 
 function migrateData(data: Dict, algorithm: Dict | undefined, warnings: string[]): void {
   const where = 'data_config';
+  // v0.0.2 to v0.0.6: keyword arguments of the training DataLoader, which PyTorch does not shuffle by default.
+  if (isDict(data.dataloader_params) && !('train_dataloader_params' in data))
+    data.train_dataloader_params = { shuffle: false, ...data.dataloader_params };
+  move(
+    data,
+    'dataloader_params',
+    data,
+    'train_dataloader_params',
+    where,
+    warnings,
+    ' (shuffle: false unless set)',
+  );
   if ('patch_size' in data && !('patching' in data)) {
     data.patching = { name: 'stratified', patch_size: data.patch_size };
     delete data.patch_size;
@@ -56,8 +71,21 @@ function migrateData(data: Dict, algorithm: Dict | undefined, warnings: string[]
   }
 }
 
-function migrateN2VManipulate(n2v: Dict, warnings: string[]): void {
+function migrateN2VManipulate(n2v: Dict, warnings: string[], issues: ConfigIssue[]): void {
   const where = 'algorithm_config.n2v_config';
+  // v0.0.10 to v0.0.22. From v0.1.0 on CAREamics always leaves the centre out, as careamics-js does.
+  if ('remove_center' in n2v) {
+    if (n2v.remove_center === true)
+      warnings.push(
+        `${where}.remove_center: true is what careamics-js does (centre pixel never drawn), ignored`,
+      );
+    else
+      issues.push({
+        path: `${where}.remove_center`,
+        message: `${JSON.stringify(n2v.remove_center)} is not supported: careamics-js never draws the centre pixel as its own replacement (remove_center: true)`,
+      });
+    delete n2v.remove_center;
+  }
   if (!('struct_mask_axis' in n2v) && !('struct_mask_span' in n2v)) return;
   const axis = n2v.struct_mask_axis ?? 'none';
   if (!('struct_mask' in n2v)) {
@@ -107,19 +135,32 @@ function migrateTraining(training: Dict, warnings: string[]): void {
   move(training, 'early_stopping_callback', training, 'early_stopping_params', where, warnings);
 }
 
-/** Returns a copy of `input` in the current CAREamics shape, and what was rewritten. `input` is not modified. */
-export function migrateLegacyConfig(input: unknown): { value: unknown; warnings: string[] } {
+/**
+ * Returns a copy of `input` in the current CAREamics shape, what was rewritten or ignored (`warnings`) and the legacy
+ * fields that cannot be read (`issues`). `input` is not modified.
+ */
+export function migrateLegacyConfig(input: unknown): {
+  value: unknown;
+  warnings: string[];
+  issues: ConfigIssue[];
+} {
   const warnings: string[] = [];
-  if (!isDict(input)) return { value: input, warnings };
+  const issues: ConfigIssue[] = [];
+  if (!isDict(input)) return { value: input, warnings, issues };
   const value = structuredClone(input);
   const algorithm = isDict(value.algorithm_config) ? value.algorithm_config : undefined;
+  if (algorithm !== undefined && 'algorithm_type' in algorithm) {
+    // v0.0.3 only: "fcn" or "vae", implied by `algorithm`.
+    delete algorithm.algorithm_type;
+    warnings.push('algorithm_config.algorithm_type: CAREamics 0.0.3 field, implied by algorithm, ignored');
+  }
   if (isDict(value.data_config)) migrateData(value.data_config, algorithm, warnings);
   if (algorithm !== undefined && isDict(algorithm.n2v_config))
-    migrateN2VManipulate(algorithm.n2v_config, warnings);
+    migrateN2VManipulate(algorithm.n2v_config, warnings, issues);
   if (isDict(value.training_config)) migrateTraining(value.training_config, warnings);
   if (typeof value.version === 'string' && value.version !== '0.3.0') {
     warnings.push(`version: "${value.version}" read as "0.3.0"`);
     value.version = '0.3.0';
   }
-  return { value, warnings };
+  return { value, warnings, issues };
 }

@@ -4,9 +4,9 @@ import { ConfigError } from './errors.js';
 
 /**
  * Reads a configuration from YAML text: a careamics-js `config.yaml` or a CAREamics `careamics.yaml`
- * (current or legacy shape). Throws `ConfigError` for malformed YAML or an invalid configuration.
+ * (current or legacy shape); `recognised` names the CAREamics releases whose shape it has. Throws `ConfigError` for malformed YAML or an invalid configuration.
  */
-export function loadConfigYaml(text: string): { config: Configuration; warnings: string[] } {
+export function loadConfigYaml(text: string): ReturnType<typeof parseConfiguration> {
   let data: unknown;
   try {
     data = parse(text);

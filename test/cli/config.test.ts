@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadConfigYaml, resolveLrScheduler, resolveTrainerParams } from '../../src/config/index.js';
 import { cli } from './helpers.js';
@@ -50,5 +51,19 @@ describe('careamics config', () => {
     await refused(/--roi-size applies to n2v, n2v2 and structn2v, not care/, 'care', '--roi-size', '5');
     await refused(/max_time.*DD:HH:MM:SS/, 'n2v', '--max-time', '1 hour');
     await refused(/--lr-scheduler.*Allowed choices/, 'n2v', '--lr-scheduler', 'OneCycleLR');
+  });
+});
+
+describe('careamics info on a configuration', () => {
+  it('prints which CAREamics release wrote it and what was ignored', async () => {
+    const path = fileURLToPath(new URL('../config/fixtures/careamics-v0.0.15.yaml', import.meta.url));
+    const result = await cli('info', path);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(
+      /careamics_version +0\.0\.13 to 0\.0\.15 shape \(config version 0\.1\.0\)\n/,
+    );
+    expect(result.stdout).toContain(
+      'algorithm_config.n2v_config.remove_center: true is what careamics-js does',
+    );
   });
 });

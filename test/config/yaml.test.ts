@@ -164,6 +164,105 @@ training_config: {num_epochs: 12, gradient_clip_val: 1.0}
   });
 });
 
+describe('configurations of each CAREamics release', () => {
+  // Each fixture's header says which tag, factory call and files it was written from.
+  it.each([
+    ['careamics-v0.0.2.yaml', '0.0.2 to 0.0.9', '0.1.0'],
+    ['careamics-v0.0.15.yaml', '0.0.13 to 0.0.15', '0.1.0'],
+    ['careamics-v0.0.22.yaml', '0.0.16 to 0.0.22', '0.1.0'],
+    ['careamics-v0.1.0.yaml', '0.1.0', '0.1.0'],
+    ['careamics-v0.2.0.yaml', '0.2.0', '0.2.0'],
+    ['careamics-v0.3.2.yaml', '0.3.0 to HEAD', '0.3.0'],
+    ['careamics.yaml', 'HEAD', '0.3.0'],
+  ])('loads %s, recognised as CAREamics %s (config version %s)', (name, releases, configVersion) => {
+    const { config, recognised } = loadConfigYaml(fixture(name));
+    expect(recognised).toEqual({ releases, configVersion });
+    expect(config.version).toBe('0.3.0');
+    expect(config.algorithm_config.algorithm).toBe('n2v');
+    // Saved, it is in the current shape and loads without rewrites.
+    const again = loadConfigYaml(saveConfigYaml(config));
+    expect(again.config).toEqual(config);
+    expect(again.warnings).toEqual([]);
+    expect(again.recognised.releases).toBe('HEAD');
+  });
+
+  it('reads v0.0.2: N2VManipulate in transforms, num_epochs and checkpoint_callback', () => {
+    const { config, warnings } = loadConfigYaml(fixture('careamics-v0.0.2.yaml'));
+    const alg = config.algorithm_config;
+    if (alg.algorithm !== 'n2v') throw new Error('expected n2v');
+    expect(alg.n2v_config).toMatchObject({ roi_size: 11, masked_pixel_percentage: 0.2, struct_mask: null });
+    expect(resolveOptimizer(alg.optimizer).lr).toBe(1e-4);
+    expect(config.data_config.augmentations.map((a) => a.name)).toEqual(['XYFlip', 'XYRandomRotate90']);
+    expect(config.data_config.normalization).toMatchObject({ input_means: [351.2344665527344] });
+    expect(config.training_config.trainer_params).toEqual({ max_epochs: 100 });
+    expect(resolveCheckpointParams(config.training_config)).toMatchObject({ save_top_k: 3, save_last: true });
+    expect(warnings).toContain('data_config.transforms: N2VManipulate read as algorithm_config.n2v_config');
+  });
+
+  it('reads v0.0.15 (the issue-15 file): remove_center true is ignored with one warning line', () => {
+    const { config, warnings } = loadConfigYaml(fixture('careamics-v0.0.15.yaml'));
+    if (config.algorithm_config.algorithm !== 'n2v') throw new Error('expected n2v');
+    expect(config.algorithm_config.n2v_config).not.toHaveProperty('remove_center');
+    expect(config.training_config.trainer_params).toMatchObject({ max_epochs: 100, precision: '32' });
+    expect(config.data_config.train_dataloader_params).toEqual({
+      shuffle: true,
+      num_workers: 8,
+      pin_memory: true,
+    });
+    expect(warnings).toContain(
+      'algorithm_config.n2v_config.remove_center: true is what careamics-js does (centre pixel never drawn), ignored',
+    );
+    expect(warnings.filter((w) => w.includes('remove_center'))).toHaveLength(1);
+  });
+
+  it('reads v0.0.22 and v0.2.0 structN2V masks, and v0.3.2 as is', () => {
+    for (const name of ['careamics-v0.0.22.yaml', 'careamics-v0.2.0.yaml', 'careamics-v0.3.2.yaml']) {
+      const { config } = loadConfigYaml(fixture(name));
+      if (config.algorithm_config.algorithm !== 'n2v') throw new Error('expected n2v');
+      expect(config.algorithm_config.n2v_config.struct_mask, name).toEqual({ axes: 'horizontal', span: 7 });
+      expect(resolveTrainerParams(config.training_config).max_epochs, name).toBe(100);
+    }
+  });
+
+  it('refuses remove_center: false, naming the field', () => {
+    const text = fixture('careamics-v0.0.15.yaml').replace('remove_center: true', 'remove_center: false');
+    expectIssue(
+      () => loadConfigYaml(text),
+      'algorithm_config.n2v_config.remove_center',
+      /false is not supported: careamics-js never draws the centre pixel/,
+    );
+  });
+
+  it('reads v0.0.2 to v0.0.6 dataloader_params as unshuffled training dataloader arguments', () => {
+    const text = fixture('careamics-v0.0.2.yaml').replace(
+      'training_config:',
+      '  dataloader_params:\n    num_workers: 4\ntraining_config:',
+    );
+    const { config, warnings } = loadConfigYaml(text);
+    expect(config.data_config.train_dataloader_params).toEqual({ shuffle: false, num_workers: 4 });
+    expect(warnings).toContain(
+      'data_config.dataloader_params: legacy field, read as train_dataloader_params (shuffle: false unless set)',
+    );
+  });
+
+  it('ignores v0.0.3 algorithm_type with a warning', () => {
+    const text = fixture('careamics-v0.0.2.yaml').replace(
+      '  loss: n2v',
+      '  algorithm_type: fcn\n  loss: n2v',
+    );
+    const { warnings, recognised } = loadConfigYaml(text);
+    expect(recognised.releases).toBe('0.0.3');
+    expect(warnings).toContain(
+      'algorithm_config.algorithm_type: CAREamics 0.0.3 field, implied by algorithm, ignored',
+    );
+  });
+
+  it('recognises no release for fields that no single release writes together', () => {
+    const text = fixture('careamics-v0.0.15.yaml').replace('version: 0.1.0', 'version: 0.3.0');
+    expect(loadConfigYaml(text).recognised).toEqual({ releases: null, configVersion: '0.3.0' });
+  });
+});
+
 describe('loadConfigYaml errors', () => {
   it('names an unknown algorithm', () => {
     const text = fixture('careamics.yaml').replace('algorithm: n2v', 'algorithm: hdn');
