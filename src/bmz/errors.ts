@@ -3,6 +3,7 @@ import { CareamicsError } from '../errors.js';
 /** What went wrong with a BioImage Model Zoo package; callers branch on the tag, users read the message. */
 export type BmzErrorTag =
   | 'NotAZip'
+  | 'UnsafeEntry'
   | 'MissingFile'
   | 'HashMismatch'
   | 'BadYaml'

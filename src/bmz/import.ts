@@ -62,12 +62,26 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
 const isUrl = (s: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(s);
 const normalizePath = (s: string) => s.replace(/^\.\//, '');
 
+const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
+/** An entry name that would land outside the package's folder if extracted: `..` segments, absolute paths. */
+const escapesFolder = (name: string) => /^([/\\]|[a-z]:)/i.test(name) || name.split(/[/\\]/).includes('..');
+
+/** The package's files; refuses a damaged archive in one line, and entries escaping the package's folder. */
 function unzip(bytes: Uint8Array, source: string): Record<string, Uint8Array> {
+  let files: Record<string, Uint8Array>;
   try {
-    return unzipSync(bytes);
+    files = unzipSync(bytes);
   } catch (cause) {
-    throw new BmzError('NotAZip', `not a zip archive (${(cause as Error).message})`, { file: source, cause });
+    const zipLike = ZIP_MAGIC.every((b, i) => bytes[i] === b);
+    const what = zipLike ? 'a truncated or damaged zip archive' : 'not a zip archive';
+    throw new BmzError('NotAZip', `${what} (${(cause as Error).message})`, { file: source, cause });
   }
+  const escaping = Object.keys(files).find(escapesFolder);
+  if (escaping !== undefined)
+    throw new BmzError('UnsafeEntry', `the entry "${escaping}" points outside the package; refusing it`, {
+      file: source,
+    });
+  return files;
 }
 
 function readRdf(files: Record<string, Uint8Array>): { name: string; rdf: Record<string, unknown> } {

@@ -44,6 +44,11 @@ export class FrozenModel extends TiledModel {
   /** A BMZ package's model, with its processing steps; tiles follow its input size rule. */
   static async fromBmz(bmz: ImportedBmz, runtime: Runtime): Promise<FrozenModel> {
     const { facts } = bmz;
+    if (facts.step.every((s) => s === 0)) {
+      throw new CAREamistError(
+        `${bmz.source}: inputs[0] has a fixed size [${facts.minSize}]; careamics-js tiles models whose input size grows in steps (min + n·step), not fixed-size ones`,
+      );
+    }
     if (facts.depth === undefined) {
       throw new CAREamistError(
         `${bmz.source}: the input size step [${facts.step}] is not a power of two; cannot tile this model`,

@@ -8,19 +8,13 @@ import { basename, join, resolve } from 'node:path';
 import { type Configuration, loadConfigYaml } from '../config/index.js';
 import { nodeRuntime } from '../engine/node.js';
 import type { ImageSource } from '../io/index.js';
-import {
-  createImageWriter,
-  listImageFiles,
-  openFolder,
-  openImage,
-  writeFileAtomic,
-  writeImage,
-} from '../io/node/index.js';
+import { createImageWriter, openImage, writeFileAtomic, writeImage } from '../io/node/index.js';
 import { type AxesArray, outputLayout } from '../prediction/index.js';
 import { RUN_FILES, type TrainingData } from '../training/index.js';
 import { FolderStore } from '../training/node.js';
 import type { BmzExportDetails } from './bmz.js';
 import { type CAREamistOptions, CAREamist as CoreCAREamist, checkpointConfiguration } from './careamist.js';
+import { folderImages, openFolderImages } from './folders.js';
 import type { FrozenModel } from './frozen.js';
 import {
   type LoadModelOptions,
@@ -43,16 +37,22 @@ export interface NodeTrainingData {
 export interface NodeCAREamistOptions extends Partial<CAREamistOptions> {
   /** The run folder: config.yaml, checkpoints/, trainer.json, losses.csv. */
   workDir?: string;
+  /** Hears what the run does differently from what was asked (default: `process.emitWarning`). */
+  onWarning?: (message: string) => void;
 }
 
 /** Prediction settings for files: `axes` overrides the model's training axes for the inputs. */
 export type FilePredictionSettings = PredictionSettings & { axes?: string };
 
-/** Opens files, or every image of a folder (by the configuration's `data_type`), with the given axes. */
+/**
+ * Opens files, or the images of a folder (chosen by the configuration's `data_type`, see `selectFolderImages`),
+ * with the given axes. `warn` hears when a folder's format is not the declared one.
+ */
 export async function openSources(
   input: PathOrSources,
   axes: string,
   dataType = 'tiff',
+  warn: (message: string) => void = emitWarning,
 ): Promise<ImageSource[]> {
   if (typeof input !== 'string') {
     const items = [...input];
@@ -62,19 +62,19 @@ export async function openSources(
     return items as ImageSource[];
   }
   if (!input.endsWith('.zarr') && (await isDirectory(input))) {
-    const extension = folderExtension(dataType);
-    const sources = await openFolder(input, { extension, axes });
-    if (sources.length === 0) throw new CAREamistError(`${input}: no .${extension} files in this folder`);
-    return sources;
+    return openFolderImages(await folderImages(input, dataType, warn), axes);
   }
   return [await openImage(input, { axes })];
 }
 
+const emitWarning = (message: string) => process.emitWarning(message, 'CAREamicsWarning');
+
 export class CAREamist extends CoreCAREamist {
   readonly workDir?: string;
+  private readonly warn: (message: string) => void;
 
   constructor(config: Configuration | unknown, options: NodeCAREamistOptions = {}) {
-    const { workDir, ...rest } = options;
+    const { workDir, onWarning, ...rest } = options;
     super(config, {
       runtime: rest.runtime ?? nodeRuntime(),
       store: rest.store ?? (workDir ? new FolderStore(workDir) : undefined),
@@ -82,6 +82,7 @@ export class CAREamist extends CoreCAREamist {
       device: rest.device,
     });
     this.workDir = workDir;
+    this.warn = onWarning ?? emitWarning;
   }
 
   /**
@@ -124,7 +125,7 @@ export class CAREamist extends CoreCAREamist {
     const { axes, data_type: dataType } = this.config.data_config;
     const targetAxes = this.config.data_config.target_axes ?? axes;
     const open = (input: PathOrSources | undefined, a: string) =>
-      input === undefined ? undefined : openSources(input, a, dataType);
+      input === undefined ? undefined : openSources(input, a, dataType, this.warn);
     return super.train(
       {
         trainSource: (await open(data.trainSource, axes))!,
@@ -179,18 +180,16 @@ export class CAREamist extends CoreCAREamist {
     return zip;
   }
 
-  /** Every image of `folder` (by the configuration's data type) into `outputFolder`, file names kept. */
+  /** Every image of `folder` (by the configuration's data type) into `outputFolder`, file names kept (.npy, .png → .tif). */
   private async predictFolder(
     folder: string,
     outputFolder: string,
     settings: FilePredictionSettings,
   ): Promise<void> {
-    const extension = folderExtension(this.config.data_config.data_type);
-    const files = await listImageFiles(folder, extension);
-    if (files.length === 0) throw new CAREamistError(`${folder}: no .${extension} files in this folder`);
+    const files = await folderImages(folder, this.config.data_config.data_type, this.warn);
     await mkdir(outputFolder, { recursive: true });
     for (const file of files) {
-      const target = join(outputFolder, basename(file).replace(/\.npy$/, '.tif'));
+      const target = join(outputFolder, basename(file).replace(/\.(npy|png)$/i, '.tif'));
       await predictToDisk(this, file, target, settings);
     }
   }
@@ -268,11 +267,6 @@ export async function loadModel(
   // Checkpoints were opened above as the Node CAREamist (work dir and paths); what is left predicts only.
   const loaded = await loadModelBytes(new Uint8Array(await readFile(path)), path, { ...options, runtime });
   return loaded as FrozenModel;
-}
-
-/** The file extension a folder of `data_type` images has (CAREamics: tiff → .tif, array → .npy). */
-function folderExtension(dataType: string): string {
-  return dataType === 'tiff' ? 'tif' : dataType === 'array' ? 'npy' : dataType;
 }
 
 async function isDirectory(path: string): Promise<boolean> {

@@ -175,6 +175,7 @@ export function trainCommand(ctx: CliContext): Command {
         workDir,
         runtime,
         callbacks: trainingProgress(progress, maxEpochs),
+        onWarning: (message) => ctx.warn(message),
       });
       ctx.io.stderr.write(
         `training ${config.algorithm_config.algorithm} "${config.experiment_name}" in ${workDir}${options.resume ? ' (resuming)' : ''}\n`,

@@ -100,6 +100,31 @@ describe('importBmz refuses broken packages with a BmzError naming the file', ()
   it('bytes that are not a zip: NotAZip naming the source', async () => {
     await bmzFailure(importBmz(strToU8('not a zip at all'), 'model.zip'), 'NotAZip', 'model.zip');
   });
+
+  it('a truncated zip: NotAZip, one line saying so', async () => {
+    const whole = repack({});
+    for (const length of [whole.length - 10, Math.floor(whole.length / 2), 40]) {
+      const err = await bmzFailure(importBmz(whole.subarray(0, length), 'model.zip'), 'NotAZip', 'model.zip');
+      expect(err.message).toMatch(/^model\.zip: a truncated or damaged zip archive \([^\n]*\)$/);
+    }
+  });
+
+  for (const entry of [
+    '../evil.txt',
+    'docs/../../evil.txt',
+    '/etc/evil.txt',
+    'C:\\evil.txt',
+    '..\\evil.txt',
+  ]) {
+    it(`an entry escaping the package's folder (${entry}): UnsafeEntry naming it`, async () => {
+      const err = await bmzFailure(
+        importBmz(repack({ [entry]: strToU8('x') }), 'model.zip'),
+        'UnsafeEntry',
+        'model.zip',
+      );
+      expect(err.message).toBe(`model.zip: the entry "${entry}" points outside the package; refusing it`);
+    });
+  }
 });
 
 describe('exportToBmz refuses inputs that would make an invalid package', () => {
