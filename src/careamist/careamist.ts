@@ -19,11 +19,13 @@ import {
   type DeviceInfo,
   decodeSafetensors,
   type Model,
+  type NamedTensor,
   type Runtime,
 } from '../engine/index.js';
 import { type OptimizerSpec, unetHalo } from '../models/index.js';
 import type { ModelFacts, Normalization, PredictFn } from '../prediction/index.js';
 import {
+  configuredStats,
   configWithStatistics,
   type RunStore,
   type Statistics,
@@ -33,6 +35,7 @@ import {
   type TrainingData,
 } from '../training/index.js';
 import { type BmzExportDetails, exportTrainedModelToBmz } from './bmz.js';
+import { isTorchCheckpointName, readLightningCheckpoint } from './lightning.js';
 import { CAREamistError, TiledModel } from './tiled.js';
 
 export interface CAREamistOptions {
@@ -59,7 +62,10 @@ export class CAREamist extends TiledModel {
     this.config = parseConfiguration(config).config;
   }
 
-  /** A CAREamist from a checkpoint written by `train` (safetensors with the config and statistics inside). */
+  /**
+   * A CAREamist from a checkpoint: one `train` wrote (safetensors with the config and statistics inside), or
+   * a CAREamics Lightning checkpoint (`.ckpt`; `source` names the file, its extension says which).
+   */
   static async fromCheckpoint(
     bytes: Uint8Array,
     options: CAREamistOptions,
@@ -70,13 +76,20 @@ export class CAREamist extends TiledModel {
     return careamist;
   }
 
-  /** Loads weights, optimizer state and statistics from a checkpoint of this configuration. */
+  /**
+   * Loads weights, optimizer state and statistics from a checkpoint of this configuration; a Lightning
+   * checkpoint brings weights and batch-norm statistics (training goes on with a fresh optimizer) and its
+   * configuration's normalization statistics.
+   */
   protected async restore(bytes: Uint8Array, source: string): Promise<void> {
     const model = await this.ensureModel();
-    const metadata = model.loadState(bytes, source);
+    const { tensors, metadata } = decodeCheckpoint(bytes, source);
+    model.loadTensors(tensors, source, Number(metadata.step ?? 0));
     if (metadata.trainer) {
       this.trainerState = JSON.parse(metadata.trainer) as TrainerState;
       this.stats = this.trainerState.stats;
+    } else {
+      this.stats = configuredStats(this.config);
     }
   }
 
@@ -223,11 +236,20 @@ export class CAREamist extends TiledModel {
   }
 }
 
-/** The configuration stored in a checkpoint's metadata. */
-export function checkpointConfiguration(bytes: Uint8Array, source = 'checkpoint'): Configuration {
-  const { metadata } = decodeSafetensors(bytes, source);
+/** A checkpoint's configuration, tensors and metadata: safetensors (ours), or PyTorch by the file's extension. */
+function decodeCheckpoint(
+  bytes: Uint8Array,
+  source: string,
+): { config: Configuration; tensors: Record<string, NamedTensor>; metadata: Record<string, string> } {
+  if (isTorchCheckpointName(source)) return { ...readLightningCheckpoint(bytes, source), metadata: {} };
+  const { tensors, metadata } = decodeSafetensors(bytes, source);
   if (!metadata.config) throw new CAREamistError(`${source} has no configuration in its metadata`);
-  return loadConfigYaml(metadata.config).config;
+  return { config: loadConfigYaml(metadata.config).config, tensors, metadata };
+}
+
+/** The configuration stored in a checkpoint (its metadata, or a Lightning checkpoint's hyper-parameters). */
+export function checkpointConfiguration(bytes: Uint8Array, source = 'checkpoint'): Configuration {
+  return decodeCheckpoint(bytes, source).config;
 }
 
 /** Any of the data module's statistics as the affine map (x − mean) / (std + 1e-6) prediction applies. */

@@ -1,6 +1,7 @@
 /**
- * Any model file to a model that predicts, browser-safe (bytes in): a careamics-js checkpoint becomes a
- * `CAREamist` (trainable further, exportable), a BioImage Model Zoo zip or a bare ONNX graph a `FrozenModel`.
+ * Any model file to a model that predicts, browser-safe (bytes in): a careamics-js or CAREamics Lightning
+ * (`.ckpt`) checkpoint becomes a `CAREamist` (trainable further, exportable), a BioImage Model Zoo zip or a bare
+ * ONNX graph a `FrozenModel`.
  * `careamics-js/node` adds paths and work directories; the command line and the web app both come through here.
  */
 import { importBmz } from '../bmz/index.js';
@@ -22,6 +23,9 @@ type Loader = (bytes: Uint8Array, name: string, options: LoadModelOptions) => Pr
 /** Model file formats by extension: one entry each (a new format is a new entry). */
 const MODEL_FORMATS: Record<string, { kind: ModelKind | 'config'; load: Loader }> = {
   '.safetensors': { kind: 'checkpoint', load: loadCheckpoint },
+  '.ckpt': { kind: 'checkpoint', load: loadCheckpoint },
+  '.pt': { kind: 'checkpoint', load: loadCheckpoint },
+  '.pth': { kind: 'checkpoint', load: loadCheckpoint },
   '.zip': { kind: 'bmz', load: loadBmz },
   '.onnx': { kind: 'onnx', load: loadOnnx },
   '.yaml': { kind: 'config', load: refuseConfiguration },
@@ -47,7 +51,7 @@ export async function loadModel(
   const format = formatOf(name);
   if (!format) {
     throw new CAREamistError(
-      `${name}: not a model; give a work dir, a .safetensors checkpoint, an .onnx file or a BMZ .zip`,
+      `${name}: not a model; give a work dir, a .safetensors or .ckpt checkpoint, an .onnx file or a BMZ .zip`,
     );
   }
   refuseStatisticsUnlessOnnx(format.kind, name, options);

@@ -256,7 +256,7 @@ export async function loadModel(
   const kind = await pathKind(path);
   if (kind === 'image') {
     throw new CAREamistError(
-      `${path}: not a model; give a work dir, a .safetensors checkpoint, an .onnx file or a BMZ .zip`,
+      `${path}: not a model; give a work dir, a .safetensors or .ckpt checkpoint, an .onnx file or a BMZ .zip`,
     );
   }
   const runtime = options.runtime ?? nodeRuntime();

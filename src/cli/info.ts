@@ -140,7 +140,7 @@ function render(info: Info): string {
 export function infoCommand(ctx: CliContext): Command {
   return new Command('info')
     .description('describe an image (shape, dtype, axes, statistics), a config or a model')
-    .argument('<file>', 'image, config YAML, work dir, .safetensors, .onnx or BMZ .zip')
+    .argument('<file>', 'image, config YAML, work dir, .safetensors or .ckpt, .onnx or BMZ .zip')
     .option('--axes <axes>', 'axes of an image (default: from the file, else guessed)', axesOption)
     .option('--json', 'print JSON instead of text')
     .action(async (path: string, o: { axes?: string; json?: boolean }) => {

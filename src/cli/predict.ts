@@ -104,7 +104,7 @@ async function checkModelArgument(modelPath: string, o: PredictCliOptions): Prom
   }
   if (kind === 'image') {
     throw new UsageError(
-      `${modelPath}: not a model; give a work dir, a .safetensors checkpoint, an .onnx file or a BMZ .zip`,
+      `${modelPath}: not a model; give a work dir, a .safetensors or .ckpt checkpoint, an .onnx file or a BMZ .zip`,
     );
   }
   const statistics = o.mean !== undefined || o.std !== undefined;
@@ -121,7 +121,7 @@ async function checkModelArgument(modelPath: string, o: PredictCliOptions): Prom
 export function predictCommand(ctx: CliContext): Command {
   return new Command('predict')
     .description('denoise an image, or every image of a folder, with a trained model')
-    .argument('<model>', 'work dir, .safetensors checkpoint, .onnx file or BMZ .zip')
+    .argument('<model>', 'work dir, .safetensors or .ckpt checkpoint, .onnx file or BMZ .zip')
     .argument('<source>', 'image file (.tif, .png, .npy, .zarr) or folder of images')
     .option('-o, --output <dir>', 'output folder (default: predictions/ next to the source)')
     .option(

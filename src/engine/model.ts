@@ -254,14 +254,29 @@ export class Model {
   /** Restores what `saveState` wrote; optimizer state is optional (weights-only files load too). */
   loadState(bytes: Uint8Array, source = 'checkpoint'): Record<string, string> {
     const { tensors, metadata } = decodeSafetensors(bytes, source);
+    this.loadTensors(tensors, source, Number(metadata.step ?? 0));
+    return metadata;
+  }
+
+  /**
+   * Sets parameters and buffers (and optimizer state, `optimizer.<slot>.<name>`, when given) from tensors named
+   * as PyTorch names them; each must have the shape this architecture gives it, and none may be left over.
+   */
+  loadTensors(tensors: Record<string, NamedTensor>, source: string, step = 0): void {
     const { parameterLayout, bufferLayout } = this.description;
+    const unused = new Set(Object.keys(tensors));
     const take = (name: string, target: Float32Array, shape: number[], required: boolean) => {
       const t = tensors[name];
+      unused.delete(name);
       if (!t) {
         if (required) throw new EngineError(`${source}: missing tensor ${name}`);
         return;
       }
-      if (t.data.length !== target.length) {
+      if (
+        t.shape.length !== shape.length ||
+        t.shape.some((n, i) => n !== shape[i]) ||
+        t.data.length !== target.length
+      ) {
         throw new EngineError(`${source}: tensor ${name} has shape [${t.shape}], expected [${shape}]`);
       }
       target.set(t.data);
@@ -278,9 +293,12 @@ export class Model {
       }
     }
     for (const e of bufferLayout.entries) take(e.name, bufferLayout.view(buffers, e.name), e.shape, true);
-    this.state = { params, buffers, slots, step: Number(metadata.step ?? 0) };
+    const extra = [...unused].find((name) => !name.startsWith('optimizer.'));
+    if (extra !== undefined) {
+      throw new EngineError(`${source}: tensor ${extra} is not a parameter or buffer of this architecture`);
+    }
+    this.state = { params, buffers, slots, step };
     this.version++;
-    return metadata;
   }
 
   private checkBatch(batch: Batch): void {

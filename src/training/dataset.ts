@@ -109,7 +109,7 @@ function computeStats(
 }
 
 /** Stats given in the configuration, if any (CAREamics stores them once computed). */
-function configuredStats(config: Configuration): Statistics | undefined {
+export function configuredStats(config: Configuration): Statistics | undefined {
   const n = config.data_config.normalization;
   if (n.name === 'none') return { input: { name: 'none' } };
   if (n.name !== 'mean_std' || !n.input_means || !n.input_stds) return undefined;

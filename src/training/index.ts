@@ -1,6 +1,6 @@
 export { DataError } from '../data/errors.js';
 export type { PreparedBatch, Statistics, TrainingData } from './dataset.js';
-export { configWithStatistics, TrainingSet } from './dataset.js';
+export { configuredStats, configWithStatistics, TrainingSet } from './dataset.js';
 export type { EarlyStoppingState, SchedulerState } from './schedulers.js';
 export { EarlyStopping, LrScheduler } from './schedulers.js';
 export type { RunStore } from './store.js';
