@@ -35,7 +35,7 @@ import {
   type TrainingData,
 } from '../training/index.js';
 import { type BmzExportDetails, exportTrainedModelToBmz } from './bmz.js';
-import { isTorchCheckpointName, readLightningCheckpoint } from './lightning.js';
+import { isTorchCheckpointName, type LightningProgress, readLightningCheckpoint } from './lightning.js';
 import { CAREamistError, TiledModel } from './tiled.js';
 
 export interface CAREamistOptions {
@@ -45,6 +45,8 @@ export interface CAREamistOptions {
   /** Where checkpoints, config.yaml, trainer.json and losses.csv go; nothing is saved without one. */
   store?: RunStore;
   callbacks?: TrainerCallbacks;
+  /** Hears what loading does differently from what was asked (an optimizer state that cannot carry over). */
+  onWarning?: (message: string) => void;
 }
 
 export class CAREamist extends TiledModel {
@@ -53,6 +55,7 @@ export class CAREamist extends TiledModel {
   private model?: Model;
   private trainerState?: TrainerState;
   private stats?: Statistics;
+  private lightningProgress?: LightningProgress;
 
   constructor(
     config: Configuration | unknown,
@@ -78,13 +81,18 @@ export class CAREamist extends TiledModel {
 
   /**
    * Loads weights, optimizer state and statistics from a checkpoint of this configuration; a Lightning
-   * checkpoint brings weights and batch-norm statistics (training goes on with a fresh optimizer) and its
-   * configuration's normalization statistics.
+   * checkpoint brings weights, batch-norm statistics, its optimizer state when it matches the configured optimizer
+   * (else the optimizer starts fresh, with a warning), its epoch and step, and its configuration's statistics.
    */
   protected async restore(bytes: Uint8Array, source: string): Promise<void> {
     const model = await this.ensureModel();
-    const { tensors, metadata } = decodeCheckpoint(bytes, source);
+    const { tensors, metadata, lightning } = decodeCheckpoint(bytes, source);
     model.loadTensors(tensors, source, Number(metadata.step ?? 0));
+    this.lightningProgress = lightning?.progress;
+    if (lightning?.freshOptimizer) {
+      const optimizer = resolveOptimizer(this.config.algorithm_config.optimizer).name;
+      this.options.onWarning?.(`${source}: ${lightning.freshOptimizer}; ${optimizer} starts fresh`);
+    }
     if (metadata.trainer) {
       this.trainerState = JSON.parse(metadata.trainer) as TrainerState;
       this.stats = this.trainerState.stats;
@@ -93,15 +101,22 @@ export class CAREamist extends TiledModel {
     }
   }
 
-  /** Trains on the given images (targets for CARE and N2N); resumes from the store's last checkpoint if asked. */
+  /**
+   * Trains on the given images (targets for CARE and N2N). With `resume`, continues the store's last checkpoint,
+   * or, when the store has none, the Lightning checkpoint this CAREamist was loaded from: its weights and
+   * optimizer state are loaded already, and its epoch and step counts go on (as Lightning's `ckpt_path` does).
+   */
   async train(
     data: TrainingData,
     options: { signal?: AbortSignal; resume?: boolean } = {},
   ): Promise<TrainerState> {
     const model = await this.ensureModel();
     const trainer = new Trainer(this.config, model, this.options.store, this.options.callbacks);
+    const lightning = options.resume ? this.lightningProgress : undefined;
+    const start = lightning && { epoch: lightning.epochsDone, globalStep: lightning.globalStep };
     // Stopped or failed mid-epoch on a GPU, the state is still brought back: exportOnnx and checkpoint read it.
-    const state = await trainer.fit(data, options).finally(() => model.syncState());
+    const state = await trainer.fit(data, { ...options, start }).finally(() => model.syncState());
+    this.lightningProgress = undefined;
     this.trainerState = state;
     this.stats = state.stats;
     this.config = configWithStatistics(this.config, state.stats);
@@ -172,6 +187,11 @@ export class CAREamist extends TiledModel {
     await this.model?.dispose();
   }
 
+  /** Where the Lightning run this CAREamist was loaded from stopped (a `.ckpt`; until it trains on). */
+  get lightning(): LightningProgress | undefined {
+    return this.lightningProgress;
+  }
+
   /** Normalization statistics used for training and prediction. */
   get statistics(): Statistics | undefined {
     return this.stats;
@@ -236,12 +256,24 @@ export class CAREamist extends TiledModel {
   }
 }
 
-/** A checkpoint's configuration, tensors and metadata: safetensors (ours), or PyTorch by the file's extension. */
+/**
+ * A checkpoint's configuration, tensors and metadata: safetensors (ours), or PyTorch by the file's extension
+ * (then with what Lightning saved besides).
+ */
 function decodeCheckpoint(
   bytes: Uint8Array,
   source: string,
-): { config: Configuration; tensors: Record<string, NamedTensor>; metadata: Record<string, string> } {
-  if (isTorchCheckpointName(source)) return { ...readLightningCheckpoint(bytes, source), metadata: {} };
+): {
+  config: Configuration;
+  tensors: Record<string, NamedTensor>;
+  metadata: Record<string, string>;
+  lightning?: ReturnType<typeof readLightningCheckpoint>;
+} {
+  if (isTorchCheckpointName(source)) {
+    const lightning = readLightningCheckpoint(bytes, source);
+    const { config, tensors, step } = lightning;
+    return { config, tensors, metadata: { step: String(step) }, lightning };
+  }
   const { tensors, metadata } = decodeSafetensors(bytes, source);
   if (!metadata.config) throw new CAREamistError(`${source} has no configuration in its metadata`);
   return { config: loadConfigYaml(metadata.config).config, tensors, metadata };

@@ -3,9 +3,12 @@
  * tensors named as careamics-js names them. CAREamics' UNet modules and ours share names
  * (`encoder.encoder_blocks.0.conv1.weight`); Lightning prefixes them with `model.`. Batch norm's
  * `num_batches_tracked` and N2V2's MaxBlurPool kernel (a fixed buffer) have no counterpart and are dropped.
+ * Lightning's optimizer state is indexed by the order of the module's `parameters()`, which is the order of the
+ * parameters in its state dict; it becomes `optimizer.<slot>.<name>` tensors, as our checkpoints name them.
  */
-import { type Configuration, parseConfiguration } from '../config/index.js';
+import { type Configuration, parseConfiguration, resolveOptimizer } from '../config/index.js';
 import type { NamedTensor } from '../engine/index.js';
+import { optimizerSlots } from '../models/index.js';
 import { isTorchTensor, readTorchFile, toFloat32 } from '../torch/index.js';
 import { CAREamistError } from './tiled.js';
 
@@ -59,11 +62,92 @@ function stateDictTensors(stateDict: Record<string, unknown>, name: string): Rec
   return tensors;
 }
 
-/** A CAREamics Lightning checkpoint's configuration (with statistics) and model tensors. */
-export function readLightningCheckpoint(
-  bytes: Uint8Array,
-  name: string,
-): { config: Configuration; tensors: Record<string, NamedTensor> } {
+/** Where a Lightning run stopped: epochs completed and optimizer steps taken. */
+export interface LightningProgress {
+  /** Lightning's `epoch` (the 0-based epoch the checkpoint was saved in). */
+  epoch: number;
+  /** Epochs the fit loop processed: where training goes on. */
+  epochsDone: number;
+  globalStep: number;
+}
+
+/**
+ * Lightning's counters. A checkpoint saved at an epoch's end has processed that epoch (`epoch` + 1); the fit
+ * loop's progress says so, and says less for one saved mid-epoch (that epoch then runs again in full).
+ */
+function lightningProgress(checkpoint: Record<string, unknown>): LightningProgress {
+  const epoch = Number(checkpoint.epoch ?? 0);
+  const processed = at(checkpoint, 'loops', 'fit_loop', 'epoch_progress', 'current', 'processed');
+  return {
+    epoch,
+    epochsDone: typeof processed === 'number' ? processed : epoch + 1,
+    globalStep: Number(checkpoint.global_step ?? 0),
+  };
+}
+
+/** `value[k1][k2]…` through dicts and lists, `undefined` where the path ends early. */
+function at(value: unknown, ...keys: string[]): unknown {
+  return keys.reduce<unknown>(
+    (v, k) => (isRecord(v) || Array.isArray(v) ? (v as Record<string, unknown>)[k] : undefined),
+    value,
+  );
+}
+
+/**
+ * The first optimizer's state as `optimizer.<slot>.<name>` tensors and its step count, when it holds every slot
+ * the configured optimizer keeps for every parameter, with the parameter's shape; else why not, in words.
+ */
+function optimizerTensors(
+  checkpoint: Record<string, unknown>,
+  config: Configuration,
+  tensors: Record<string, NamedTensor>,
+  parameters: string[],
+): { tensors: Record<string, NamedTensor>; step: number } | { reason: string } {
+  const optimizer = resolveOptimizer(config.algorithm_config.optimizer).name;
+  const slots = optimizerSlots(optimizer);
+  const state = at(checkpoint, 'optimizer_states', '0', 'state');
+  if (!isRecord(state) || Object.keys(state).length === 0) return { reason: 'it has no optimizer state' };
+  if (Object.keys(state).length !== parameters.length) {
+    return {
+      reason: `its optimizer state covers ${Object.keys(state).length} parameters, the model has ${parameters.length}`,
+    };
+  }
+  const moments: Record<string, NamedTensor> = {};
+  for (const [i, name] of parameters.entries()) {
+    const entry = state[String(i)];
+    for (const slot of slots) {
+      const value = isRecord(entry) ? entry[slot] : undefined;
+      if (!isTorchTensor(value)) {
+        return {
+          reason: `its optimizer state has no ${slot} (not the ${optimizer} the configuration names)`,
+        };
+      }
+      if (value.shape.join() !== tensors[name]!.shape.join()) {
+        return { reason: `its optimizer state for ${name} has shape [${value.shape}]` };
+      }
+      moments[`optimizer.${slot}.${name}`] = { shape: value.shape, data: toFloat32(value) };
+    }
+  }
+  const step = at(state, '0', 'step');
+  return { tensors: moments, step: isTorchTensor(step) ? toFloat32(step)[0]! : Number(step ?? 0) };
+}
+
+export interface LightningCheckpoint {
+  config: Configuration;
+  /** Parameters and buffers, and the optimizer state when it was carried. */
+  tensors: Record<string, NamedTensor>;
+  /** The optimizer's step count (0 when its state was not carried). */
+  step: number;
+  progress: LightningProgress;
+  /** Why the optimizer state was not carried (the optimizer then starts fresh), if it was not. */
+  freshOptimizer?: string;
+}
+
+/**
+ * A CAREamics Lightning checkpoint's configuration (with statistics), model tensors, optimizer state and
+ * progress.
+ */
+export function readLightningCheckpoint(bytes: Uint8Array, name: string): LightningCheckpoint {
   const checkpoint = readTorchFile(bytes, name);
   if (!isRecord(checkpoint) || !isRecord(checkpoint.state_dict)) {
     throw new CAREamistError(
@@ -72,8 +156,11 @@ export function readLightningCheckpoint(
         : `${name}: not a Lightning checkpoint (no state_dict)`,
     );
   }
-  return {
-    config: checkpointConfig(checkpoint, name),
-    tensors: stateDictTensors(checkpoint.state_dict, name),
-  };
+  const config = checkpointConfig(checkpoint, name);
+  const tensors = stateDictTensors(checkpoint.state_dict, name);
+  const parameters = Object.keys(tensors).filter((k) => !/\.running_(mean|var)$/.test(k));
+  const optimizer = optimizerTensors(checkpoint, config, tensors, parameters);
+  const progress = lightningProgress(checkpoint);
+  if ('reason' in optimizer) return { config, tensors, step: 0, progress, freshOptimizer: optimizer.reason };
+  return { config, tensors: { ...tensors, ...optimizer.tensors }, step: optimizer.step, progress };
 }

@@ -39,6 +39,8 @@ export interface NodeCAREamistOptions extends Partial<CAREamistOptions> {
   workDir?: string;
   /** Hears what the run does differently from what was asked (default: `process.emitWarning`). */
   onWarning?: (message: string) => void;
+  /** `load` only: train on with this configuration instead of the checkpoint's (the same architecture). */
+  config?: Configuration;
 }
 
 /** Prediction settings for files: `axes` overrides the model's training axes for the inputs. */
@@ -80,14 +82,16 @@ export class CAREamist extends CoreCAREamist {
       store: rest.store ?? (workDir ? new FolderStore(workDir) : undefined),
       callbacks: rest.callbacks,
       device: rest.device,
+      onWarning: onWarning ?? emitWarning,
     });
     this.workDir = workDir;
     this.warn = onWarning ?? emitWarning;
   }
 
   /**
-   * Loads a trained model from a work directory (its last checkpoint) or a `.safetensors` checkpoint, or starts
-   * an untrained one from a config YAML. For BMZ packages and ONNX files, which predict only, see `loadModel`.
+   * Loads a trained model from a work directory (its last checkpoint), a `.safetensors` checkpoint or a CAREamics
+   * Lightning `.ckpt` (then `train(data, { resume: true })` continues that run into `workDir`), or starts an
+   * untrained one from a config YAML. For BMZ packages and ONNX files, which predict only, see `loadModel`.
    */
   static async load(path: string, options: NodeCAREamistOptions = {}): Promise<CAREamist> {
     const info = await stat(path).catch((cause) => {
@@ -109,7 +113,7 @@ export class CAREamist extends CoreCAREamist {
       return new CAREamist(loadConfigYaml(bytes.toString('utf8')).config, options);
     }
     const checkpoint = new Uint8Array(bytes);
-    const careamist = new CAREamist(checkpointConfiguration(checkpoint, file), {
+    const careamist = new CAREamist(options.config ?? checkpointConfiguration(checkpoint, file), {
       workDir: info.isDirectory() ? path : undefined,
       ...options,
     });

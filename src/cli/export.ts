@@ -1,4 +1,4 @@
-/** `careamics export WORKDIR -o model.zip`: a BioImage Model Zoo package (format 0.5, ONNX weights), tested before it is saved. */
+/** `careamics export WORKDIR|run.ckpt -o model.zip`: a BioImage Model Zoo package (format 0.5, ONNX weights), tested before it is saved. */
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { CAREamist, type Device, openImage, pathKind, writeFileAtomic } from '../node.js';
@@ -25,7 +25,7 @@ export function exportCommand(ctx: CliContext): Command {
     .description(
       'package a trained model for the BioImage Model Zoo (zip with ONNX weights, tested before saving)',
     )
-    .argument('<model>', 'work dir or .safetensors checkpoint')
+    .argument('<model>', 'work dir, .safetensors or CAREamics .ckpt checkpoint')
     .requiredOption('-o, --output <zip>', 'the package to write (.zip)')
     .requiredOption('--name <name>', 'model name, 5-128 letters, digits, spaces or _+-()')
     .requiredOption('--authors <names>', 'authors separated by ";", e.g. "Ada Lovelace; Alan Turing"')
@@ -52,7 +52,7 @@ export function exportCommand(ctx: CliContext): Command {
       const kind = await pathKind(modelPath);
       if (kind !== 'run' && kind !== 'checkpoint') {
         throw new UsageError(
-          `${modelPath}: export needs a work dir or .safetensors checkpoint, not a ${kind} file`,
+          `${modelPath}: export needs a work dir, a .safetensors or a .ckpt checkpoint, not a ${kind} file`,
         );
       }
       const runtime = await deviceRuntime(ctx, o.device);

@@ -111,6 +111,8 @@ async function modelInfo(path: string, kind: PathKind, loaded: CAREamist | Froze
     info.parameters = loaded.engineModel?.parameterCount;
     info.normalization = normalizationInfo(loaded.normalization);
     info.training = trainingInfo(loaded);
+    const l = loaded.lightning;
+    if (l) info.lightning = `epoch ${l.epoch}, global_step ${l.globalStep} (${l.epochsDone} epoch(s) done)`;
     return info;
   }
   Object.assign(info, bmzInfo(loaded));

@@ -1,5 +1,8 @@
-/** `careamics train CONFIG`: trains into a work directory with a progress bar, then charts the losses. */
-import { rm } from 'node:fs/promises';
+/**
+ * `careamics train CONFIG`: trains into a work directory with a progress bar, then charts the losses.
+ * `--resume-from run.ckpt` continues a CAREamics (Lightning) run: its weights, optimizer state, epoch and step.
+ */
+import { readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Command } from 'commander';
 import {
@@ -10,13 +13,16 @@ import {
 } from '../config/index.js';
 import {
   CAREamist,
+  checkpointConfiguration,
   type Device,
   type EpochRecord,
   PREVIOUS_RUN_FILES,
+  pathKind,
   RUN_FILES,
   type StepProgress,
   writeFileAtomic,
 } from '../node.js';
+import { configuredStats, configWithStatistics } from '../training/index.js';
 import { asciiChart, lossChartSvg, lossSeries, svgToPng } from './chart.js';
 import { CliError, UsageError } from './errors.js';
 import { bar, eta, formatDuration, ProgressBar } from './progress.js';
@@ -38,6 +44,7 @@ interface TrainOptions {
   valTarget?: string;
   workDir?: string;
   resume?: boolean;
+  resumeFrom?: string;
   force?: boolean;
   epochs?: number;
   device: Device;
@@ -124,6 +131,61 @@ async function writeLossChart(ctx: CliContext, workDir: string, history: EpochRe
   return join(workDir, RUN_FILES.lossChart);
 }
 
+/** The first field of the UNet where `config` differs from the checkpoint's, as `field (a vs b)`. */
+function architectureDifference(config: Configuration, checkpoint: Configuration): string | undefined {
+  const ours = config.algorithm_config.model as unknown as Record<string, unknown>;
+  const theirs = checkpoint.algorithm_config.model as unknown as Record<string, unknown>;
+  const field = [...new Set([...Object.keys(theirs), ...Object.keys(ours)])].find(
+    (k) => JSON.stringify(ours[k]) !== JSON.stringify(theirs[k]),
+  );
+  return field && `${field} (${JSON.stringify(ours[field])} here, ${JSON.stringify(theirs[field])} there)`;
+}
+
+/**
+ * The configuration to train with: CONFIG, or the `--resume-from` checkpoint's. Given both, CONFIG must describe
+ * the checkpoint's UNet, and keeps the checkpoint's statistics unless it has its own.
+ */
+async function trainingConfig(
+  ctx: CliContext,
+  configPath: string | undefined,
+  resumeFrom: string | undefined,
+): Promise<Configuration> {
+  const fromCheckpoint =
+    resumeFrom === undefined
+      ? undefined
+      : checkpointConfiguration(new Uint8Array(await readFile(resumeFrom)), resumeFrom);
+  if (configPath === undefined) return fromCheckpoint!;
+  const { config, warnings } = await readConfig(configPath);
+  for (const warning of warnings) ctx.warn(`${configPath}: ${warning}`);
+  if (!fromCheckpoint) return config;
+  const difference = architectureDifference(config, fromCheckpoint);
+  if (difference !== undefined) {
+    throw new CliError(
+      `${configPath}: not the architecture of ${resumeFrom}: algorithm_config.model.${difference}`,
+    );
+  }
+  const stats = configuredStats(fromCheckpoint);
+  return configuredStats(config) || !stats ? config : configWithStatistics(config, stats);
+}
+
+/** `--resume-from` takes a checkpoint file, and not with `--resume` (which continues the work dir's run). */
+async function checkResumeFrom(configPath: string | undefined, o: TrainOptions): Promise<void> {
+  if (o.resumeFrom === undefined) {
+    if (configPath === undefined) throw new UsageError('give a configuration, or --resume-from CHECKPOINT');
+    return;
+  }
+  if (o.resume) {
+    throw new UsageError(
+      "--resume continues the work dir's run, --resume-from a checkpoint: give one of them",
+    );
+  }
+  await requireExisting(o.resumeFrom);
+  const kind = await pathKind(o.resumeFrom);
+  if (kind !== 'checkpoint') {
+    throw new UsageError(`--resume-from ${o.resumeFrom}: give a .ckpt or .safetensors checkpoint`);
+  }
+}
+
 /** The work dir, checked against `--resume` / `--force`; `--force` clears the previous run's files. */
 async function prepareWorkDir(configPath: string, options: TrainOptions): Promise<string> {
   if (options.resume && options.force) throw new UsageError('--resume and --force cannot be used together');
@@ -148,7 +210,10 @@ export function trainCommand(ctx: CliContext): Command {
     .description(
       'train a model from a configuration; checkpoints, losses.csv and losses.png go to the work dir',
     )
-    .argument('<config>', 'configuration YAML (from `careamics config`, or a CAREamics careamics.yaml)')
+    .argument(
+      '[config]',
+      "configuration YAML (from `careamics config`, or a CAREamics careamics.yaml); with --resume-from, default: the checkpoint's",
+    )
     .requiredOption('--train-source <path>', 'training image, or folder of images')
     .option('--train-target <path>', 'training targets (care, n2n), matched to sources by order')
     .option('--val-source <path>', 'validation image(s) (default: patches withheld from the training data)')
@@ -158,27 +223,43 @@ export function trainCommand(ctx: CliContext): Command {
       'run folder (default: the config folder if it is a run, else careamics_run next to it)',
     )
     .option('--resume', "continue from the work dir's last checkpoint")
+    .option(
+      '--resume-from <ckpt>',
+      'continue a CAREamics Lightning .ckpt (or a .safetensors) checkpoint in a new work dir: weights, optimizer state, epoch and step',
+    )
     .option('--force', 'start over in a work dir that already holds a run (deletes its checkpoints)')
     .option('--epochs <n>', "override the configuration's number of epochs", positiveInt)
     .addOption(deviceOption())
-    .action(async (configPath: string, options: TrainOptions) => {
-      const { config: loaded, warnings } = await readConfig(configPath);
-      for (const warning of warnings) ctx.warn(`${configPath}: ${warning}`);
-      const config = withEpochs(loaded, options.epochs);
+    .action(async (configArgument: string | undefined, options: TrainOptions) => {
+      await checkResumeFrom(configArgument, options);
+      const config = withEpochs(
+        await trainingConfig(ctx, configArgument, options.resumeFrom),
+        options.epochs,
+      );
+      const configPath = (configArgument ?? options.resumeFrom)!;
       checkData(config, options);
       await requireExisting(options.trainSource, options.trainTarget, options.valSource, options.valTarget);
       const runtime = await deviceRuntime(ctx, options.device);
       const workDir = await prepareWorkDir(configPath, options);
       const maxEpochs = resolveTrainerParams(config.training_config).max_epochs;
       const progress = new ProgressBar(ctx.io.stderr);
-      const careamist = new CAREamist(config, {
+      const careamistOptions = {
         workDir,
         runtime,
         callbacks: trainingProgress(progress, maxEpochs),
-        onWarning: (message) => ctx.warn(message),
-      });
+        onWarning: (message: string) => ctx.warn(message),
+      };
+      const careamist =
+        options.resumeFrom === undefined
+          ? new CAREamist(config, careamistOptions)
+          : await CAREamist.load(options.resumeFrom, { ...careamistOptions, config });
+      const from = careamist.lightning
+        ? ` (from ${options.resumeFrom}, epoch ${careamist.lightning.epochsDone}, step ${careamist.lightning.globalStep})`
+        : options.resumeFrom === undefined
+          ? ''
+          : ` (from ${options.resumeFrom})`;
       ctx.io.stderr.write(
-        `training ${config.algorithm_config.algorithm} "${config.experiment_name}" in ${workDir}${options.resume ? ' (resuming)' : ''}\n`,
+        `training ${config.algorithm_config.algorithm} "${config.experiment_name}" in ${workDir}${options.resume ? ' (resuming)' : from}\n`,
       );
       const interrupted = async () => {
         progress.done();
@@ -196,7 +277,7 @@ export function trainCommand(ctx: CliContext): Command {
               valSource: options.valSource,
               valTarget: options.valTarget,
             },
-            { signal, resume: options.resume },
+            { signal, resume: options.resume || options.resumeFrom !== undefined },
           );
         } finally {
           progress.done();

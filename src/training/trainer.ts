@@ -74,6 +74,11 @@ export interface FitOptions {
   signal?: AbortSignal;
   /** Continue from `checkpoints/last.safetensors` in the store, if there is one. */
   resume?: boolean;
+  /**
+   * Where a fresh run starts counting: a run continued from another trainer's checkpoint (a Lightning one),
+   * whose weights and optimizer state the model holds already. Ignored when the store's checkpoint resumes.
+   */
+  start?: { epoch: number; globalStep: number };
 }
 
 export class Trainer {
@@ -110,8 +115,8 @@ export class Trainer {
     }
     const rng = resumed ? Rng.fromState(resumed.rng) : new Rng(seed + 1);
     const state: TrainerState = resumed ?? {
-      epoch: 0,
-      globalStep: 0,
+      epoch: options.start?.epoch ?? 0,
+      globalStep: options.start?.globalStep ?? 0,
       rng: rng.getState(),
       patchRng: patchRng.getState(),
       seed,
