@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Batch } from '../../src/engine/index.js';
+import { type Batch, createModel } from '../../src/engine/index.js';
 import { decodeNpy } from '../../src/io/npy.js';
 import { CAREamist, nodeRuntime } from '../../src/node.js';
 import { cli, errorLines, writeNoise } from '../cli/helpers.js';
@@ -48,10 +48,13 @@ describe('continuing a Lightning checkpoint', () => {
     expect(state.history).toHaveLength(1);
     expect(state.globalStep).toBe(30 + losses.length);
     expect(Number.isFinite(state.history[0]!.train_loss)).toBe(true);
-    // The first step's loss is the checkpoint's weights' loss on that batch.
+    // The first step's loss is the checkpoint's weights' loss on that batch, not freshly initialized weights'.
+    const first = losses[0]!;
     const fresh = await CAREamist.load(N2V2, { runtime });
-    expect(await fresh.engineModel!.trainStep(losses[0]!.batch, 0)).toBeCloseTo(losses[0]!.loss, 5);
-    await Promise.all([careamist.dispose(), fresh.dispose()]);
+    expect(await fresh.engineModel!.trainStep(first.batch, 0)).toBeCloseTo(first.loss, 5);
+    const untrained = await createModel(runtime, { architecture: careamist.config.algorithm_config.model });
+    expect(Math.abs((await untrained.trainStep(first.batch, 0)) - first.loss)).toBeGreaterThan(1e-3);
+    await Promise.all([careamist.dispose(), fresh.dispose(), untrained.dispose()]);
   });
 
   it('starts the optimizer fresh, in one warning, when the checkpoint has no optimizer state', async () => {
