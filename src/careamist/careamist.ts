@@ -4,6 +4,8 @@
  * the runtime and the run store are injected (`careamics-js/node` supplies onnxruntime-node, a work folder and
  * file paths).
  */
+
+import type { ImportedBmz } from '../bmz/index.js';
 import {
   type Configuration,
   loadConfigYaml,
@@ -34,7 +36,7 @@ import {
   type TrainerState,
   type TrainingData,
 } from '../training/index.js';
-import { type BmzExportDetails, exportTrainedModelToBmz } from './bmz.js';
+import { type BmzExportDetails, exportTrainedModelToBmz, readCareamicsPackage } from './bmz.js';
 import { isTorchCheckpointName, readLightningCheckpoint } from './lightning.js';
 import { CAREamistError, TiledModel } from './tiled.js';
 
@@ -82,15 +84,31 @@ export class CAREamist extends TiledModel {
    * configuration's normalization statistics.
    */
   protected async restore(bytes: Uint8Array, source: string): Promise<void> {
-    const model = await this.ensureModel();
     const { tensors, metadata } = decodeCheckpoint(bytes, source);
-    model.loadTensors(tensors, source, Number(metadata.step ?? 0));
+    await this.loadWeights(tensors, source, Number(metadata.step ?? 0));
     if (metadata.trainer) {
       this.trainerState = JSON.parse(metadata.trainer) as TrainerState;
       this.stats = this.trainerState.stats;
     } else {
       this.stats = configuredStats(this.config);
     }
+  }
+
+  /**
+   * A CAREamist from a BioImage Model Zoo package holding CAREamics' UNet state dict and its `careamics.yaml`
+   * (as CAREamics exports them): trainable further, with a fresh optimizer, and exportable again.
+   */
+  static async fromBmz(bmz: ImportedBmz, options: CAREamistOptions): Promise<CAREamist> {
+    const { config, tensors } = readCareamicsPackage(bmz);
+    const careamist = new CAREamist(config, options);
+    await careamist.loadWeights(tensors, bmz.source, 0);
+    careamist.stats = configuredStats(careamist.config);
+    return careamist;
+  }
+
+  private async loadWeights(tensors: Record<string, NamedTensor>, source: string, step: number) {
+    const model = await this.ensureModel();
+    model.loadTensors(tensors, source, step);
   }
 
   /** Trains on the given images (targets for CARE and N2N); resumes from the store's last checkpoint if asked. */
