@@ -79,6 +79,8 @@ export type {
   TrainingData,
 } from './training/index.js';
 export {
+  configuredStats,
+  configWithStatistics,
   DataError,
   MemoryStore,
   PREVIOUS_RUN_FILES,

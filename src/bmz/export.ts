@@ -1,5 +1,6 @@
 /**
- * `exportToBmz`: a BioImage Model Zoo package (zip) as CAREamics' `export_to_bmz` writes it, with ONNX weights.
+ * `exportToBmz`: a BioImage Model Zoo package (zip) as CAREamics' `export_to_bmz` writes it, with ONNX weights
+ * and, when given, CAREamics' UNet state dict.
  */
 import { strToU8, zipSync } from 'fflate';
 import { stringify } from 'yaml';
@@ -14,6 +15,7 @@ import {
   type BmzAuthor,
   type BmzNormalization,
   buildRdf,
+  ENVIRONMENT_YAML,
   FILES,
   type FileRef,
   minimumSize,
@@ -26,6 +28,11 @@ import type { Tensor } from './types.js';
 export interface ExportBmzOptions {
   /** The prediction graph (`model.exportOnnx()`): input `input` (B, C, [Z,] Y, X), output `output`. */
   onnx: Uint8Array;
+  /**
+   * CAREamics' UNet state dict as a `torch.save` file (`writeTorchStateDict`), so that CAREamics and
+   * bioimage.io's PyTorch runtime load the package too.
+   */
+  pytorchStateDict?: Uint8Array;
   config: Configuration;
   architecture: UNetConfig;
   normalization: BmzNormalization;
@@ -145,8 +152,8 @@ async function fileRef(source: string, bytes: Uint8Array): Promise<FileRef> {
 }
 
 /**
- * Builds the package: runs `predict` on the test image, writes `rdf.yaml` (format 0.5), `weights.onnx`,
- * `inputs.npy`, `outputs.npy`, `cover.png`, `README.md` and `careamics.yaml`, and returns the zip bytes.
+ * Builds the package: runs `predict` on the test image, writes `rdf.yaml` (format 0.5), `weights.onnx` (and
+ * `weights.pth` with `environment.yml` when a state dict is given), `inputs.npy`, `outputs.npy`, `cover.png`, `README.md` and `careamics.yaml`, and returns the zip bytes.
  * Throws `BmzError` (InvalidInput) for inputs that would make an invalid package.
  */
 export async function exportToBmz(o: ExportBmzOptions): Promise<Uint8Array> {
@@ -181,6 +188,10 @@ export async function exportToBmz(o: ExportBmzOptions): Promise<Uint8Array> {
     [FILES.readme]: strToU8(readme),
     [FILES.cover]: o.cover ?? createCover(input, output),
   };
+  if (o.pytorchStateDict) {
+    bytes[FILES.stateDict] = o.pytorchStateDict;
+    bytes[FILES.environment] = strToU8(ENVIRONMENT_YAML);
+  }
   let outputMax = -Infinity;
   for (const v of output.data) if (v > outputMax) outputMax = v;
   const n = o.normalization;
@@ -210,6 +221,12 @@ export async function exportToBmz(o: ExportBmzOptions): Promise<Uint8Array> {
       inputs: await fileRef(FILES.inputs, bytes[FILES.inputs]),
       outputs: await fileRef(FILES.outputs, bytes[FILES.outputs]),
       config: await fileRef(FILES.config, bytes[FILES.config]),
+      ...(o.pytorchStateDict && {
+        stateDict: {
+          weights: await fileRef(FILES.stateDict, o.pytorchStateDict),
+          environment: await fileRef(FILES.environment, bytes[FILES.environment]),
+        },
+      }),
     },
     outputMax,
   });

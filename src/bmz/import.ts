@@ -1,7 +1,7 @@
 /**
- * `importBmz`: reads a BioImage Model Zoo package (format 0.5, ONNX weights), verifying every file hash, and
- * returns what prediction and tiling need. careamics-js packages and other 0.5 models with the supported
- * processing steps (see `SUPPORTED_PROCESSING`) load alike.
+ * `importBmz`: reads a BioImage Model Zoo package (format 0.5, ONNX weights, or CAREamics' UNet state dict
+ * without them), verifying every file hash, and returns what prediction and tiling need. careamics-js packages,
+ * CAREamics' and other 0.5 models with the supported processing steps (see `SUPPORTED_PROCESSING`) load alike.
  */
 import { strFromU8, unzipSync } from 'fflate';
 import { parse } from 'yaml';
@@ -40,7 +40,10 @@ export interface ImportedBmz {
   /** Where the package came from, for messages. */
   source: string;
   rdf: Record<string, unknown>;
-  onnx: Uint8Array;
+  /** The ONNX weights; absent when the package has only CAREamics' UNet state dict. */
+  onnx?: Uint8Array;
+  /** CAREamics' UNet state dict (a `torch.save` file), read when the package has no ONNX weights. */
+  careamicsStateDict?: Uint8Array;
   input: TensorSpec;
   output: TensorSpec;
   facts: BmzModelFacts;
@@ -135,27 +138,51 @@ async function verifyFiles(rdf: Record<string, unknown>, files: Record<string, U
   }
 }
 
-function onnxWeights(rdf: Record<string, unknown>, files: Record<string, Uint8Array>): Uint8Array {
+/** `from <import_from> import <callable>` (or `<source>:<callable>`), for messages. */
+function architectureName(architecture: unknown): string {
+  if (!isRecord(architecture)) return 'no architecture';
+  const from = architecture.import_from ?? architecture.source;
+  return `${typeof from === 'string' ? `${from}.` : ''}${String(architecture.callable)}`;
+}
+
+/** CAREamics' UNet, as CAREamics' BMZ export names it (`careamics.models.unet`, callable `UNet`). */
+const isCareamicsUNet = (architecture: unknown) =>
+  isRecord(architecture) &&
+  architecture.callable === 'UNet' &&
+  typeof architecture.import_from === 'string' &&
+  /^careamics\.models(\.|$)/.test(architecture.import_from);
+
+function packagedFile(files: Record<string, Uint8Array>, source: string, what: string): Uint8Array {
+  if (isUrl(source))
+    throw new BmzError('MissingFile', `${what} given by URL; download the full package`, { file: source });
+  return files[normalizePath(source)];
+}
+
+/** The ONNX weights, or CAREamics' UNet state dict when there are none; anything else is refused. */
+function packagedWeights(
+  rdf: Record<string, unknown>,
+  files: Record<string, Uint8Array>,
+): { onnx?: Uint8Array; careamicsStateDict?: Uint8Array } {
   const weights = isRecord(rdf.weights) ? rdf.weights : {};
-  const onnx = weights.onnx;
+  const { onnx, pytorch_state_dict: torch } = weights;
+  if (isRecord(onnx) && typeof onnx.source === 'string') {
+    if (onnx.external_data != null)
+      throw new BmzError('NoOnnxWeights', 'ONNX weights with external data are not supported', {
+        file: onnx.source,
+      });
+    return { onnx: packagedFile(files, onnx.source, 'ONNX weights') };
+  }
+  if (isRecord(torch) && typeof torch.source === 'string' && isCareamicsUNet(torch.architecture))
+    return { careamicsStateDict: packagedFile(files, torch.source, 'PyTorch weights') };
   const formats = Object.keys(weights).filter((k) => weights[k] != null);
-  if (!isRecord(onnx) || typeof onnx.source !== 'string')
-    throw new BmzError(
-      'NoOnnxWeights',
-      `no ONNX weights (the package has: ${formats.join(', ') || 'none'})`,
-      {
-        file: 'rdf.yaml',
-      },
-    );
-  if (onnx.external_data != null)
-    throw new BmzError('NoOnnxWeights', 'ONNX weights with external data are not supported', {
-      file: onnx.source,
-    });
-  if (isUrl(onnx.source))
-    throw new BmzError('MissingFile', 'ONNX weights given by URL; download the full package', {
-      file: onnx.source,
-    });
-  return files[normalizePath(onnx.source)];
+  const torchNote = isRecord(torch)
+    ? `; its pytorch_state_dict architecture ${architectureName(torch.architecture)} is not CAREamics' UNet`
+    : '';
+  throw new BmzError(
+    'NoOnnxWeights',
+    `no ONNX weights (the package has: ${formats.join(', ') || 'none'})${torchNote}`,
+    { file: 'rdf.yaml' },
+  );
 }
 
 function testTensor(descr: unknown, spec: TensorSpec, files: Record<string, Uint8Array>, where: string) {
@@ -247,14 +274,14 @@ function factsOf(input: TensorSpec, output: TensorSpec): BmzModelFacts {
 
 /**
  * Opens a package (zip bytes). Throws `BmzError` naming the file when it is not a zip, rdf.yaml is missing or
- * malformed, a listed file is missing or its sha256 differs, there are no ONNX weights, or a processing step
- * or axis layout is not supported.
+ * malformed, a listed file is missing or its sha256 differs, there are neither ONNX weights nor CAREamics' UNet
+ * state dict, or a processing step or axis layout is not supported.
  */
 export async function importBmz(zip: Uint8Array, source = '<memory>'): Promise<ImportedBmz> {
   const files = unzip(zip, source);
   const { rdf } = readRdf(files);
   await verifyFiles(rdf, files);
-  const onnx = onnxWeights(rdf, files);
+  const weights = packagedWeights(rdf, files);
   const inputs = Array.isArray(rdf.inputs) ? rdf.inputs : [];
   const outputs = Array.isArray(rdf.outputs) ? rdf.outputs : [];
   if (inputs.length !== 1 || outputs.length !== 1)
@@ -276,7 +303,7 @@ export async function importBmz(zip: Uint8Array, source = '<memory>'): Promise<I
   return {
     source,
     rdf,
-    onnx,
+    ...weights,
     input,
     output,
     facts,

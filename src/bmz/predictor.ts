@@ -50,6 +50,14 @@ export async function createBmzPredictor(imported: ImportedBmz, runtime: Runtime
   const post = compileProcessing(output.processing, 'outputs[0].postprocessing');
   const inAxes = canonicalAxisIds(input);
   const outAxes = canonicalAxisIds(output);
+  if (!imported.onnx)
+    throw new BmzError(
+      'NoOnnxWeights',
+      "no ONNX weights (CAREamics' UNet state dict only: load it as a CAREamist)",
+      {
+        file: imported.source,
+      },
+    );
   let session: InferenceSession;
   try {
     session = await createSession(runtime, imported.onnx, `${imported.source}: weights.onnx`);

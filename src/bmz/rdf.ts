@@ -1,6 +1,6 @@
 /**
  * The model description (`rdf.yaml`, bioimage.io format 0.5) careamics-js writes: the fields of CAREamics'
- * `create_model_description`, with ONNX weights instead of a PyTorch state dict.
+ * `create_model_description`, with ONNX weights next to (or instead of) CAREamics' PyTorch state dict.
  */
 
 import type { UNetConfig } from '../config/index.js';
@@ -27,7 +27,18 @@ export const FILES = {
   cover: 'cover.png',
   readme: 'README.md',
   config: 'careamics.yaml',
+  stateDict: 'weights.pth',
+  environment: 'environment.yml',
 } as const;
+
+/** Where CAREamics' UNet is imported from, as CAREamics' export names it in `weights.pytorch_state_dict`. */
+export const CAREAMICS_UNET = { callable: 'UNet', import_from: 'careamics.models.unet' } as const;
+/** The oldest PyTorch CAREamics supports; the state dict file itself loads in any PyTorch since 1.6. */
+export const PYTORCH_VERSION = '2.1';
+
+/** The environment CAREamics' UNet runs in, as CAREamics' `environment.yml` (unpinned: no PyTorch here). */
+export const ENVIRONMENT_YAML =
+  'name: careamics\ndependencies:\n  - python=3.12\n  - pip\n  - pip:\n    - careamics\n';
 
 export interface BmzAuthor {
   name: string;
@@ -88,7 +99,14 @@ export interface RdfParts {
   architecture: UNetConfig;
   normalization: BmzNormalization;
   channelNames: { input: string[]; output: string[] };
-  files: { weights: FileRef; inputs: FileRef; outputs: FileRef; config: FileRef };
+  files: {
+    weights: FileRef;
+    inputs: FileRef;
+    outputs: FileRef;
+    config: FileRef;
+    /** CAREamics' UNet state dict and its environment, when the package has them. */
+    stateDict?: { weights: FileRef; environment: FileRef };
+  };
   /** Largest value of the test output: bounds the absolute tolerance (bioimage.io: at most 1% of it). */
   outputMax: number;
 }
@@ -108,6 +126,26 @@ function trainingDetails(config: Configuration) {
     learning_rate_schedule: alg.lr_scheduler.name,
     loss_function: alg.loss,
     optimizer: alg.optimizer.name,
+  };
+}
+
+/**
+ * The ONNX weights and, when given, CAREamics' UNet state dict with its architecture as CAREamics writes it
+ * (`kwargs` = the model configuration); the state dict is then the parent the ONNX weights derive from.
+ */
+function weightsEntries(p: RdfParts): Record<string, unknown> {
+  const onnx = { ...p.files.weights, opset_version: ONNX_OPSET, authors: p.authors };
+  const torch = p.files.stateDict;
+  if (!torch) return { onnx };
+  return {
+    onnx: { ...onnx, parent: 'pytorch_state_dict' },
+    pytorch_state_dict: {
+      ...torch.weights,
+      architecture: { ...CAREAMICS_UNET, kwargs: { ...p.architecture } },
+      pytorch_version: PYTORCH_VERSION,
+      dependencies: torch.environment,
+      authors: p.authors,
+    },
   };
 }
 
@@ -161,7 +199,7 @@ export function buildRdf(p: RdfParts): Record<string, unknown> {
         postprocessing: postprocessing(p.normalization),
       },
     ],
-    weights: { onnx: { ...p.files.weights, opset_version: ONNX_OPSET, authors: p.authors } },
+    weights: weightsEntries(p),
     config: {
       bioimageio: {
         reproducibility_tolerance: [

@@ -1,13 +1,15 @@
 /**
  * The BioImage Model Zoo package of a trained CAREamist, assembled once for every client (library, command
- * line, web app): test input from a real image (or noise with the training statistics), every statistic
- * (target ones too), the training summary, and bioimage.io's own test run before the bytes are handed out.
+ * line, web app): ONNX weights and CAREamics' UNet state dict, test input from a real image (or noise with the
+ * training statistics), every statistic (target ones too), the training summary, and bioimage.io's own test run
+ * before the bytes are handed out.
  */
 import {
   type BmzAuthor,
   BmzError,
   centredTestCrop,
   exportToBmz,
+  type ImportedBmz,
   importBmz,
   minimumSize,
   normalizedPredict,
@@ -15,10 +17,14 @@ import {
 } from '../bmz/index.js';
 import type { Configuration, UNetConfig } from '../config/index.js';
 import { Rng } from '../data/index.js';
-import type { Model, Runtime } from '../engine/index.js';
+import type { Model, NamedTensor, Runtime } from '../engine/index.js';
 import { ArraySource } from '../io/memory.js';
 import type { ImageSource } from '../io/types.js';
 import type { AxesArray, Normalization } from '../prediction/index.js';
+import { readTorchFile, writeTorchStateDict } from '../torch/index.js';
+import { configuredStats, configWithStatistics } from '../training/index.js';
+import { fromCareamicsStateDict, toCareamicsStateDict } from './stateDict.js';
+import { CAREamistError } from './tiled.js';
 
 export interface BmzExportDetails {
   /** 5–128 characters: letters, digits, spaces and `_+-()`. */
@@ -58,6 +64,7 @@ export async function exportTrainedModelToBmz(
   const vals = losses.val_epoch.filter((v): v is number => v !== null);
   const zip = await exportToBmz({
     onnx: model.exportOnnx(),
+    pytorchStateDict: writeTorchStateDict(toCareamicsStateDict(model)),
     config,
     architecture,
     normalization: { means: n.mean, stds: n.std, targetMeans: n.targetMean, targetStds: n.targetStd },
@@ -109,4 +116,43 @@ function syntheticTestImage(a: UNetConfig, n: Normalization) {
     return rng.normal(n.mean[n.mean.length === 1 ? 0 : c], n.std[n.std.length === 1 ? 0 : c]);
   });
   return { data, shape, axes };
+}
+
+/**
+ * The configuration and weights of a package holding CAREamics' UNet state dict (`importBmz` gives
+ * `careamicsStateDict` when there are no ONNX weights): the configuration from its `careamics.yaml`, with the
+ * statistics of the rdf's preprocessing where the configuration has none.
+ */
+export function readCareamicsPackage(bmz: ImportedBmz): {
+  config: Configuration;
+  tensors: Record<string, NamedTensor>;
+} {
+  if (!bmz.careamicsStateDict)
+    throw new CAREamistError(
+      `${bmz.source}: no CAREamics UNet state dict (pytorch_state_dict) to train from`,
+    );
+  if (!bmz.config)
+    throw new CAREamistError(
+      `${bmz.source}: CAREamics UNet weights without a valid careamics.yaml attachment; cannot rebuild the model`,
+    );
+  const stateDict = readTorchFile(bmz.careamicsStateDict, `${bmz.source}: pytorch_state_dict`);
+  if (typeof stateDict !== 'object' || stateDict === null || Array.isArray(stateDict))
+    throw new CAREamistError(`${bmz.source}: the pytorch_state_dict file is not a state dict`);
+  const n = bmz.normalization;
+  const config =
+    configuredStats(bmz.config) || !n
+      ? bmz.config
+      : configWithStatistics(bmz.config, {
+          input: { name: 'mean_std', means: n.means, stds: n.stds },
+          ...(n.targetMeans && n.targetStds
+            ? { target: { name: 'mean_std', means: n.targetMeans, stds: n.targetStds } }
+            : {}),
+        });
+  return {
+    config,
+    tensors: fromCareamicsStateDict(
+      stateDict as Record<string, unknown>,
+      `${bmz.source}: pytorch_state_dict`,
+    ),
+  };
 }

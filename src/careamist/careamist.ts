@@ -4,6 +4,8 @@
  * the runtime and the run store are injected (`careamics-js/node` supplies onnxruntime-node, a work folder and
  * file paths).
  */
+
+import type { ImportedBmz } from '../bmz/index.js';
 import {
   type Configuration,
   loadConfigYaml,
@@ -34,7 +36,7 @@ import {
   type TrainerState,
   type TrainingData,
 } from '../training/index.js';
-import { type BmzExportDetails, exportTrainedModelToBmz } from './bmz.js';
+import { type BmzExportDetails, exportTrainedModelToBmz, readCareamicsPackage } from './bmz.js';
 import { isTorchCheckpointName, type LightningProgress, readLightningCheckpoint } from './lightning.js';
 import { CAREamistError, TiledModel } from './tiled.js';
 
@@ -85,9 +87,8 @@ export class CAREamist extends TiledModel {
    * (else the optimizer starts fresh, with a warning), its epoch and step, and its configuration's statistics.
    */
   protected async restore(bytes: Uint8Array, source: string): Promise<void> {
-    const model = await this.ensureModel();
     const { tensors, metadata, lightning } = decodeCheckpoint(bytes, source);
-    model.loadTensors(tensors, source, Number(metadata.step ?? 0));
+    await this.loadWeights(tensors, source, Number(metadata.step ?? 0));
     this.lightningProgress = lightning?.progress;
     if (lightning?.freshOptimizer) {
       const optimizer = resolveOptimizer(this.config.algorithm_config.optimizer).name;
@@ -99,6 +100,23 @@ export class CAREamist extends TiledModel {
     } else {
       this.stats = configuredStats(this.config);
     }
+  }
+
+  /**
+   * A CAREamist from a BioImage Model Zoo package holding CAREamics' UNet state dict and its `careamics.yaml`
+   * (as CAREamics exports them): trainable further, with a fresh optimizer, and exportable again.
+   */
+  static async fromBmz(bmz: ImportedBmz, options: CAREamistOptions): Promise<CAREamist> {
+    const { config, tensors } = readCareamicsPackage(bmz);
+    const careamist = new CAREamist(config, options);
+    await careamist.loadWeights(tensors, bmz.source, 0);
+    careamist.stats = configuredStats(careamist.config);
+    return careamist;
+  }
+
+  private async loadWeights(tensors: Record<string, NamedTensor>, source: string, step: number) {
+    const model = await this.ensureModel();
+    model.loadTensors(tensors, source, step);
   }
 
   /**

@@ -1,8 +1,7 @@
 /**
  * CAREamics' Lightning checkpoints (`.ckpt`, or a `.pt`/`.pth` holding the same dict) as a configuration and
  * tensors named as careamics-js names them. CAREamics' UNet modules and ours share names
- * (`encoder.encoder_blocks.0.conv1.weight`); Lightning prefixes them with `model.`. Batch norm's
- * `num_batches_tracked` and N2V2's MaxBlurPool kernel (a fixed buffer) have no counterpart and are dropped.
+ * (`encoder.encoder_blocks.0.conv1.weight`); Lightning prefixes them with `model.` (see `stateDict.ts`).
  * Lightning's optimizer state is indexed by the order of the module's `parameters()`, which is the order of the
  * parameters in its state dict; it becomes `optimizer.<slot>.<name>` tensors, as our checkpoints name them.
  */
@@ -10,6 +9,7 @@ import { type Configuration, parseConfiguration, resolveOptimizer } from '../con
 import type { NamedTensor } from '../engine/index.js';
 import { optimizerSlots } from '../models/index.js';
 import { isTorchTensor, readTorchFile, toFloat32 } from '../torch/index.js';
+import { fromCareamicsStateDict } from './stateDict.js';
 import { CAREamistError } from './tiled.js';
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
@@ -17,9 +17,6 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
 
 /** Files read as PyTorch files: Lightning checkpoints and `torch.save` dicts. */
 export const isTorchCheckpointName = (name: string): boolean => /\.(ckpt|pt|pth)$/i.test(name);
-
-/** Not ours to load: batch norm's step counter and MaxBlurPool's constant kernel. */
-const DROPPED = /(\.num_batches_tracked|^encoder\.encoder_blocks\.\d+\.kernel)$/;
 
 /**
  * The configuration a CAREamics checkpoint carries: all of it in `hyper_parameters` (newer CAREamics), or the
@@ -48,18 +45,6 @@ function checkpointConfig(checkpoint: Record<string, unknown>, name: string): Co
     data_config: data,
     training_config: hyper.training_config ?? {},
   }).config;
-}
-
-/** The model's tensors of a Lightning `state_dict`, float32, without the `model.` prefix. */
-function stateDictTensors(stateDict: Record<string, unknown>, name: string): Record<string, NamedTensor> {
-  const tensors: Record<string, NamedTensor> = {};
-  for (const [key, value] of Object.entries(stateDict)) {
-    const param = key.replace(/^model\./, '');
-    if (DROPPED.test(param)) continue;
-    if (!isTorchTensor(value)) throw new CAREamistError(`${name}: state_dict entry ${key} is not a tensor`);
-    tensors[param] = { shape: value.shape, data: toFloat32(value) };
-  }
-  return tensors;
 }
 
 /** Where a Lightning run stopped: epochs completed and optimizer steps taken. */
@@ -157,7 +142,7 @@ export function readLightningCheckpoint(bytes: Uint8Array, name: string): Lightn
     );
   }
   const config = checkpointConfig(checkpoint, name);
-  const tensors = stateDictTensors(checkpoint.state_dict, name);
+  const tensors = fromCareamicsStateDict(checkpoint.state_dict, name);
   const parameters = Object.keys(tensors).filter((k) => !/\.running_(mean|var)$/.test(k));
   const optimizer = optimizerTensors(checkpoint, config, tensors, parameters);
   const progress = lightningProgress(checkpoint);

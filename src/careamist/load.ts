@@ -1,7 +1,7 @@
 /**
  * Any model file to a model that predicts, browser-safe (bytes in): a careamics-js or CAREamics Lightning
- * (`.ckpt`) checkpoint becomes a `CAREamist` (trainable further, exportable), a BioImage Model Zoo zip or a bare
- * ONNX graph a `FrozenModel`.
+ * (`.ckpt`) checkpoint becomes a `CAREamist` (trainable further, exportable), as does a BioImage Model Zoo zip
+ * holding only CAREamics' UNet state dict; a zip with ONNX weights or a bare ONNX graph a `FrozenModel`.
  * `careamics-js/node` adds paths and work directories; the command line and the web app both come through here.
  */
 import { importBmz } from '../bmz/index.js';
@@ -84,8 +84,11 @@ async function loadCheckpoint(bytes: Uint8Array, name: string, options: LoadMode
   return requireStatistics(await CAREamist.fromCheckpoint(bytes, options, name), name);
 }
 
+/** A package with ONNX weights predicts as packaged; one with only CAREamics' UNet state dict trains further. */
 async function loadBmz(bytes: Uint8Array, name: string, options: LoadModelOptions) {
-  return FrozenModel.fromBmz(await importBmz(bytes, name), await onDevice(options.runtime, options.device));
+  const bmz = await importBmz(bytes, name);
+  if (!bmz.onnx) return requireStatistics(await CAREamist.fromBmz(bmz, options), name);
+  return FrozenModel.fromBmz(bmz, await onDevice(options.runtime, options.device));
 }
 
 async function loadOnnx(bytes: Uint8Array, name: string, options: LoadModelOptions) {

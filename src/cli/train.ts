@@ -14,6 +14,8 @@ import {
 import {
   CAREamist,
   checkpointConfiguration,
+  configuredStats,
+  configWithStatistics,
   type Device,
   type EpochRecord,
   PREVIOUS_RUN_FILES,
@@ -22,7 +24,6 @@ import {
   type StepProgress,
   writeFileAtomic,
 } from '../node.js';
-import { configuredStats, configWithStatistics } from '../training/index.js';
 import { asciiChart, lossChartSvg, lossSeries, svgToPng } from './chart.js';
 import { CliError, UsageError } from './errors.js';
 import { bar, eta, formatDuration, ProgressBar } from './progress.js';

@@ -235,18 +235,29 @@ export class Model {
     return buildPredictionGraph(this.description, this.state.params, this.state.buffers);
   }
 
-  /** Parameters, buffers and optimizer state under PyTorch-style names, for a safetensors checkpoint. */
-  saveState(metadata: Record<string, string> = {}): Uint8Array {
+  /** Parameters and buffers under PyTorch's names (`encoder.encoder_blocks.0.conv1.weight`), views of the state. */
+  weights(): Record<string, NamedTensor> {
     const tensors: Record<string, NamedTensor> = {};
     const { parameterLayout, bufferLayout } = this.description;
     for (const e of parameterLayout.entries) {
       tensors[e.name] = { shape: e.shape, data: parameterLayout.view(this.state.params, e.name) };
-      for (const [slot, data] of Object.entries(this.state.slots)) {
-        tensors[`optimizer.${slot}.${e.name}`] = { shape: e.shape, data: parameterLayout.view(data, e.name) };
-      }
     }
     for (const e of bufferLayout.entries) {
       tensors[e.name] = { shape: e.shape, data: bufferLayout.view(this.state.buffers, e.name) };
+    }
+    return tensors;
+  }
+
+  /** Parameters, buffers and optimizer state under PyTorch-style names, for a safetensors checkpoint. */
+  saveState(metadata: Record<string, string> = {}): Uint8Array {
+    const tensors = this.weights();
+    for (const e of this.description.parameterLayout.entries) {
+      for (const [slot, data] of Object.entries(this.state.slots)) {
+        tensors[`optimizer.${slot}.${e.name}`] = {
+          shape: e.shape,
+          data: this.description.parameterLayout.view(data, e.name),
+        };
+      }
     }
     return encodeSafetensors(tensors, { ...metadata, step: String(this.state.step) });
   }

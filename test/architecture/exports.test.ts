@@ -31,6 +31,8 @@ it('careamics-js exports exactly these names', () => {
       "Trainer",
       "TrainingError",
       "checkpointConfiguration",
+      "configWithStatistics",
+      "configuredStats",
       "createCareConfig",
       "createModel",
       "createN2NConfig",
