@@ -10,8 +10,18 @@ import { nodeRuntime, nodeRuntimeOn } from '../src/engine/node.js';
 export const PYTHON = '/usr/bin/python3';
 export const THREADS = cpus().length;
 
+/**
+ * Session options to try on top of the engine's (`BENCH_SESSION_OPTIONS='{"graphOptimizationLevel":"all"}'`),
+ * for measuring a setting before it becomes the default.
+ */
+const sessionOverrides = JSON.parse(process.env.BENCH_SESSION_OPTIONS ?? '{}');
+const withOverrides = (runtime: Runtime): Runtime => ({
+  ...runtime,
+  sessionOptions: { ...runtime.sessionOptions, ...sessionOverrides },
+});
+
 /** onnxruntime-node's CPU execution provider: the default device and the reference for `speedupOverCpu`. */
-export const cpuRuntime: Runtime = nodeRuntime(THREADS);
+export const cpuRuntime: Runtime = withOverrides(nodeRuntime(THREADS));
 
 /** Flags every benchmark takes: `--device cpu|webgpu|auto` (default cpu) and `--quick` (tiny shapes, one round). */
 export const DEVICE_FLAGS = {
@@ -29,7 +39,7 @@ export async function benchRuntime(device: string): Promise<Runtime> {
     process.exit(2);
   }
   try {
-    return await nodeRuntimeOn(device as Device, THREADS);
+    return withOverrides(await nodeRuntimeOn(device as Device, THREADS));
   } catch (error) {
     console.error((error as Error).message);
     process.exit(1);

@@ -10,6 +10,7 @@
 import { parseArgs } from 'node:util';
 import { createModel, type Model } from '../src/engine/index.js';
 import { DEFAULT_UNET } from '../src/models/index.js';
+import { convGflop } from './flops.js';
 import {
   benchRuntime,
   cpuRuntime,
@@ -155,6 +156,11 @@ await model.dispose();
 await cpuModel?.dispose();
 
 const ratio = (a: number[], b: number[]) => round(median(a) / median(b), 3);
+/** Convolution GFLOP per second at the median time. */
+const gflopPerS = (gflop: number, ms: number[]) => round(gflop / (median(ms) / 1000));
+const stepGflop = convGflop(DEFAULT_UNET, batchShape).step;
+const predictGflop = convGflop(DEFAULT_UNET, predictShape).forward;
+const step3dGflop = convGflop(architecture3d, shape3d).step;
 const summary = {
   ortStepMs: round(median(step.ort)),
   torchStepMs: torch ? round(median(step.torch)) : null,
@@ -162,11 +168,16 @@ const summary = {
   [`ortPredict${side}Ms`]: round(median(predicted.ort)),
   [`torchPredict${side}Ms`]: torch ? round(median(predicted.torch)) : null,
   predictRatio: torch ? ratio(predicted.ort, predicted.torch) : null,
+  stepGflop: round(stepGflop, 2),
+  stepGflopPerS: gflopPerS(stepGflop, step.ort),
+  predictGflopPerS: gflopPerS(predictGflop, predicted.ort),
   ...(flags['3d']
     ? {
         ort3dStepMs: round(median(step3d.ort)),
         torch3dStepMs: torch ? round(median(step3d.torch)) : null,
         step3dRatio: torch ? ratio(step3d.ort, step3d.torch) : null,
+        step3dGflop: round(step3dGflop, 2),
+        step3dGflopPerS: gflopPerS(step3dGflop, step3d.ort),
       }
     : {}),
   ...(cpuModel
