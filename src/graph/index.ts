@@ -44,6 +44,7 @@ export {
   slice,
   sqrt,
   sub,
+  toFloat,
   transpose,
   upsample,
   where,

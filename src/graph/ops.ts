@@ -60,6 +60,8 @@ export const OPS: Record<string, OpDef> = {
   Sign: { infer: same, onnx: { type: 'Sign' } },
   Equal: { infer: compare('Equal'), onnx: { type: 'Equal' } },
   Greater: { infer: compare('Greater'), onnx: { type: 'Greater' } },
+  /** A bool mask as 0/1 float32 (ONNX `to` = 1, FLOAT). */
+  Cast: { infer: (ins) => ({ shape: [...ins[0].shape], dtype: 'float32' }), onnx: { type: 'Cast' } },
   Where: {
     infer: (ins) => ({
       shape: broadcastShapes(ins[0].shape, broadcastShapes(ins[1].shape, ins[2].shape)),
@@ -107,7 +109,8 @@ export const OPS: Record<string, OpDef> = {
    */
   BatchNormAffine: {
     infer: (ins) => ({ shape: [...ins[0].shape] }),
-    onnx: { lower: (n) => add(mul(mul(n.inputs[1], n.inputs[2]), n.inputs[3]), n.inputs[4]) },
+    // invstd · γ first: one full-size Mul fewer.
+    onnx: { lower: (n) => add(mul(n.inputs[1], mul(n.inputs[2], n.inputs[3])), n.inputs[4]) },
   },
 };
 
@@ -143,6 +146,7 @@ export const sign = (x: Tensor) => apply('Sign', [x]);
 export const identity = (x: Tensor) => apply('Identity', [x]);
 export const equal = (a: Operand, b: Operand) => apply('Equal', [lift(a), lift(b)]);
 export const greater = (a: Operand, b: Operand) => apply('Greater', [lift(a), lift(b)]);
+export const toFloat = (mask: Tensor) => apply('Cast', [mask], { to: 1 });
 export const where = (cond: Tensor, a: Operand, b: Operand) => apply('Where', [cond, lift(a), lift(b)]);
 export const matmul = (a: Tensor, b: Tensor) => apply('MatMul', [a, b]);
 
