@@ -5,7 +5,9 @@
  * CPU execution provider, for `speedupOverCpu` (and `agreementWithCpu`: how far the device's first prediction
  * and loss are from the CPU EP's, from the same weights). `--3d` adds the 3D step (8×1×16×64×64, depth 2,
  * 32 filters). `--quick` times tiny shapes (2×1×32×32, 128², 3D 2×1×8×32×32) in one short round, enough to show a slow
- * device (a software adapter) runs. Prints a table, then as its LAST line the JSON summary.
+ * device (a software adapter) runs. The JSON also has the convolution work counted from the architecture
+ * (`stepGflop`, `stepGflopPerS`, `predictGflopPerS`, with `--3d` `step3dGflop`, `step3dGflopPerS`; see flops.ts).
+ * Prints a table, then as its LAST line the JSON summary.
  */
 import { parseArgs } from 'node:util';
 import { createModel, type Model } from '../src/engine/index.js';
