@@ -73,7 +73,6 @@ const emitWarning = (message: string) => process.emitWarning(message, 'CAREamics
 
 export class CAREamist extends CoreCAREamist {
   readonly workDir?: string;
-  private readonly warn: (message: string) => void;
 
   constructor(config: Configuration | unknown, options: NodeCAREamistOptions = {}) {
     const { workDir, onWarning, ...rest } = options;
@@ -85,7 +84,11 @@ export class CAREamist extends CoreCAREamist {
       onWarning: onWarning ?? emitWarning,
     });
     this.workDir = workDir;
-    this.warn = onWarning ?? emitWarning;
+  }
+
+  /** The warning callback the core holds (the constructor always gives it one). */
+  private get warn(): (message: string) => void {
+    return this.options.onWarning ?? emitWarning;
   }
 
   /**

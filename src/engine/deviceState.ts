@@ -45,8 +45,10 @@ export class DeviceState {
       if (isOrtTensor(out)) onDevice[name] = out;
       else onHost[name] = out.data;
     }
+    // Every run returns the whole state: what it left on the device replaces the previous device copy, and
+    // an output that came back to the host must not be shadowed by an older device tensor of the same name.
     const previous = this.tensors;
-    this.tensors = Object.keys(onDevice).length > 0 ? { ...previous, ...onDevice } : undefined;
+    this.tensors = Object.keys(onDevice).length > 0 ? onDevice : undefined;
     for (const [name, tensor] of Object.entries(previous ?? {})) {
       if (this.tensors?.[name] !== tensor) tensor.dispose();
     }
