@@ -56,6 +56,8 @@ export const OPS: Record<string, OpDef> = {
   Relu: { infer: same, onnx: { type: 'Relu' } },
   Sigmoid: { infer: same, onnx: { type: 'Sigmoid' } },
   Sqrt: { infer: same, onnx: { type: 'Sqrt' } },
+  Exp: { infer: same, onnx: { type: 'Exp' } },
+  Log: { infer: same, onnx: { type: 'Log' } },
   Abs: { infer: same, onnx: { type: 'Abs' } },
   Sign: { infer: same, onnx: { type: 'Sign' } },
   Equal: { infer: compare('Equal'), onnx: { type: 'Equal' } },
@@ -73,6 +75,8 @@ export const OPS: Record<string, OpDef> = {
   ReduceSum: { infer: reduceShape, onnx: { type: 'ReduceSum', attrInputs: ['axes'] } },
   // ONNX opset 17 still takes ReduceMean's axes as an attribute.
   ReduceMean: { infer: reduceShape, onnx: { type: 'ReduceMean' } },
+  // Like ReduceMean, ReduceMax takes its axes as an attribute in opset 17.
+  ReduceMax: { infer: reduceShape, onnx: { type: 'ReduceMax' } },
   Reshape: {
     infer: (ins, a) => reshapeShape(ins[0], nums(a, 'shape')),
     onnx: { type: 'Reshape', attrInputs: ['shape'] },
@@ -141,6 +145,8 @@ export const neg = (a: Tensor) => mul(a, -1);
 export const relu = (x: Tensor) => apply('Relu', [x]);
 export const sigmoid = (x: Tensor) => apply('Sigmoid', [x]);
 export const sqrt = (x: Tensor) => apply('Sqrt', [x]);
+export const exp = (x: Tensor) => apply('Exp', [x]);
+export const log = (x: Tensor) => apply('Log', [x]);
 export const abs = (x: Tensor) => apply('Abs', [x]);
 export const sign = (x: Tensor) => apply('Sign', [x]);
 export const identity = (x: Tensor) => apply('Identity', [x]);
@@ -154,6 +160,8 @@ export const reduceSum = (x: Tensor, axes: readonly number[], keepdims = true) =
   apply('ReduceSum', [x], { axes: normaliseAxes(axes, x.rank), keepdims: keepdims ? 1 : 0 });
 export const reduceMean = (x: Tensor, axes: readonly number[], keepdims = true) =>
   apply('ReduceMean', [x], { axes: normaliseAxes(axes, x.rank), keepdims: keepdims ? 1 : 0 });
+export const reduceMax = (x: Tensor, axes: readonly number[], keepdims = true) =>
+  apply('ReduceMax', [x], { axes: normaliseAxes(axes, x.rank), keepdims: keepdims ? 1 : 0 });
 export const reshape = (x: Tensor, shape: readonly number[]) => apply('Reshape', [x], { shape: [...shape] });
 export const transpose = (x: Tensor, perm: readonly number[]) => apply('Transpose', [x], { perm: [...perm] });
 export const expand = (x: Tensor, shape: readonly number[]) => apply('Expand', [x], { shape: [...shape] });

@@ -36,7 +36,7 @@ export type Vjp = (g: Tensor, node: Tensor, needs: readonly boolean[]) => (Tenso
 /** Un-broadcast: the gradient summed back to the shape of an operand that was broadcast. */
 const unb = sumToShape;
 
-/** Ops without an entry (comparisons, Sign, Pow, Max, ConvTranspose) have no gradient. */
+/** Ops without an entry (comparisons, Sign, Pow, Max, ReduceMax, ConvTranspose) have no gradient. */
 export const VJPS: Record<string, Vjp> = {
   Identity: (g) => [g],
   Add: (g, n) => [unb(g, n.inputs[0].shape), unb(g, n.inputs[1].shape)],
@@ -53,6 +53,8 @@ export const VJPS: Record<string, Vjp> = {
   Relu: (g, n) => [mul(g, toFloat(greater(n, 0)))],
   Sigmoid: (g, n) => [mul(g, mul(n, sub(1, n)))],
   Sqrt: (g, n) => [div(mul(g, 0.5), n)],
+  Exp: (g, n) => [mul(g, n)],
+  Log: (g, n) => [div(g, n.inputs[0])],
   Abs: (g, n) => [mul(g, sign(n.inputs[0]))],
   Where: (g, n, need) => [
     undefined,

@@ -6,8 +6,10 @@ import {
   concat,
   conv,
   div,
+  exp,
   expand,
   greater,
+  log,
   matmul,
   maxPool,
   mul,
@@ -87,6 +89,8 @@ const cases: Record<string, GradCase[]> = {
   Relu: [{ shapes: [[3, 5, 7]], build: relu, sample: awayFromZero }],
   Sigmoid: [{ shapes: [[3, 5]], build: sigmoid }],
   Sqrt: [{ shapes: [[3, 5]], build: sqrt, sample: positive }],
+  Exp: [{ shapes: [[3, 5]], build: exp }],
+  Log: [{ shapes: [[3, 5]], build: log, sample: positive }],
   Abs: [{ shapes: [[3, 5]], build: abs, sample: awayFromZero }],
   Where: [
     {
