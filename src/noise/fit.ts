@@ -15,7 +15,12 @@ import { grad, input, mul, reduceMean, reshape, toOnnx } from '../graph/index.js
 import { optimizerSlots, optimizerUpdate } from '../models/index.js';
 import { NoiseModelError } from './errors.js';
 import { type MixtureSettings, mixtureLogLikelihood } from './graph.js';
-import { createNoiseModel, type GaussianMixtureNoiseModel, gaussianComponents } from './model.js';
+import {
+  checkSignalRange,
+  createNoiseModel,
+  type GaussianMixtureNoiseModel,
+  gaussianComponents,
+} from './model.js';
 
 /** A stack of images: `shape[0]` images of `data.length / shape[0]` pixels each. */
 export interface ImageStack {
@@ -197,7 +202,12 @@ export async function fitNoiseModel(
     min_sigma: options.minSigma ?? 125,
   }) as GaussianMixtureNMConfig;
   const fit = await runFit(pairs, settings, options);
-  return { ...fit, pairs: count, warnings: flooredVarianceWarning(fit.model) };
+  const rangeWarning = checkSignalRange(fit.model, { min: low, max: high }, { source: 'fit' });
+  return {
+    ...fit,
+    pairs: count,
+    warnings: [...(rangeWarning ? [rangeWarning] : []), ...flooredVarianceWarning(fit.model)],
+  };
 }
 
 /**

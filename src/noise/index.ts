@@ -47,3 +47,4 @@ export {
   noiseModelMoments,
 } from './model.js';
 export { decodeNoiseModelNpz, encodeNoiseModelNpz } from './npz.js';
+export { binnedStatistics, type SignalBin } from './statistics.js';
