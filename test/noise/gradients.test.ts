@@ -44,6 +44,8 @@ describe('noise model log-likelihood gradients', () => {
     const observation = signal.map((s, i) => s + ((i % 7) - 3) * 0.2);
     const graph = await runPixelGraph((o, s) => noiseModelLogLikelihood(o, s, model), observation, signal);
     const js = logLikelihood(model, observation, signal);
-    js.forEach((v, i) => expect(graph[i]).toBeCloseTo(v, 4));
+    js.forEach((v, i) => {
+      expect(graph[i]).toBeCloseTo(v, 4);
+    });
   });
 });
