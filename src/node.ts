@@ -34,5 +34,5 @@ export {
   writeFileAtomic,
   writeImage,
 } from './io/node/index.js';
-export { loadNoiseModel, saveNoiseModel } from './noise/node.js';
+export { loadNoiseModel, loadNoiseModelFromConfig, saveNoiseModel } from './noise/node.js';
 export { FolderStore } from './training/node.js';

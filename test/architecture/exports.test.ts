@@ -105,6 +105,7 @@ it('careamics-js/node exports the browser entry plus exactly these names', () =>
       "listImages",
       "loadModel",
       "loadNoiseModel",
+      "loadNoiseModelFromConfig",
       "nodeRuntime",
       "nodeRuntimeOn",
       "openFolder",

@@ -13,6 +13,7 @@ import {
   type GaussianMixtureNoiseModel,
   isNoiseModelError,
 } from '../../src/noise/index.js';
+import { loadNoiseModelFromConfig } from '../../src/noise/node.js';
 import { HAS_NUMPY, PYTHON } from './helpers.js';
 
 if (!HAS_NUMPY) console.warn('numpy .npz interoperability skipped: /usr/bin/python3 cannot import numpy');
@@ -140,5 +141,24 @@ describe('.npz round trip and bad files', () => {
   it('refuses a file that is not a zip', () => {
     const err = errorOf(() => decodeNoiseModelNpz(new TextEncoder().encode('hello'), 'nm.npz'));
     expect(err._tag).toBe('BadFile');
+  });
+});
+
+describe('a configuration with a path', () => {
+  it('loads the .npz it points to; refuses a weight given beside it, and a missing file', async () => {
+    const path = join(dir, 'config.npz');
+    writeFileSync(path, encodeNoiseModelNpz(model));
+    const config = { model_type: 'GaussianMixtureNoiseModel' as const, path };
+    expect(await loadNoiseModelFromConfig(config)).toEqual(model);
+    expect(() => createNoiseModel(config)).toThrow(
+      /weight is null; read path .*config\.npz with loadNoiseModelFromConfig/,
+    );
+    const both = { ...config, weight: model.weight, n_gaussian: 2, n_coeff: 3 };
+    await expect(loadNoiseModelFromConfig(both)).rejects.toThrow(
+      'config.npz: give either path or weight, not both',
+    );
+    await expect(loadNoiseModelFromConfig({ ...config, path: join(dir, 'none.npz') })).rejects.toThrow(
+      /none\.npz: no such file/,
+    );
   });
 });
