@@ -18,8 +18,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { byteSize } from '../src/cli/shared.js';
 import { createN2VConfig, saveConfigYaml } from '../src/config/index.js';
+import { RandomPatching } from '../src/data/patching.js';
 import { Rng } from '../src/data/random.js';
 import { createOmeZarrPath, openOmeZarrPath, writeImage } from '../src/io/node/index.js';
+import { chunkCacheBytes } from '../src/training/dataset.js';
+import { OnDemandPatches } from '../src/training/patchProvider.js';
 import { round } from './lib.js';
 
 const { values: flags } = parseArgs({
@@ -158,8 +161,31 @@ async function train(config: string, source: string, workDir: string): Promise<R
   };
 }
 
+/**
+ * What a step waits for without read-ahead: the mean time to read and decode one batch of 16 random 64² patches
+ * through a cache of a quarter of the budget (the data being larger than the cache, most chunks are misses), on
+ * the main thread, as training does it.
+ */
+async function readMsPerBatch(zarr: string): Promise<{ ms: number; hitRate: number }> {
+  const source = await openOmeZarrPath(zarr);
+  const provider = new OnDemandPatches(
+    { train: { inputs: [source] }, val: { inputs: [source] } },
+    chunkCacheBytes(byteSize(flags.budget)),
+  );
+  const rng = new Rng(5);
+  const patching = new RandomPatching([source], [64, 64], rng);
+  const batches = Array.from({ length: 40 }, () =>
+    Array.from({ length: 16 }, () => patching.getPatchSpec(rng.integer(0, patching.nPatches))),
+  );
+  const started = performance.now();
+  for (const specs of batches) await provider.read('train', specs);
+  const { hits, misses } = provider.cache;
+  return { ms: (performance.now() - started) / batches.length, hitRate: hits / (hits + misses) };
+}
+
 const zarr = await ensureZarr();
 const subset = await ensureSubset(zarr);
+const reads = await readMsPerBatch(zarr);
 const ooc = await train(writeConfig('ooc', 'zarr'), zarr, join(cache, 'run-ooc'));
 const inMemory = await train(writeConfig('in-memory', 'tiff'), subset, join(cache, 'run-in-memory'));
 
@@ -176,6 +202,9 @@ const summary = {
   ratio: round(ooc.stepsPerSec / inMemory.stepsPerSec, 3),
   wallSecondsOoc: round(ooc.wallSeconds),
   wallSecondsInMemory: round(inMemory.wallSeconds),
+  readMsPerBatch: round(reads.ms),
+  cacheHitRate: round(reads.hitRate, 3),
+  stepMsInMemory: round(1000 / inMemory.stepsPerSec),
 };
 console.log(
   `data          ${summary.dataGiB} GiB (${planes} × ${SIDE}² float32), budget ${summary.budgetGiB} GiB`,
@@ -185,5 +214,8 @@ console.log(
 );
 console.log(
   `in memory     ${summary.stepsPerSecInMemory} steps/s on ${summary.subsetGiB} GiB, peak RSS ${summary.peakRssInMemoryMiB} MiB, wall ${summary.wallSecondsInMemory} s`,
+);
+console.log(
+  `one batch     read in ${summary.readMsPerBatch} ms (cache hit rate ${summary.cacheHitRate}) vs a ${summary.stepMsInMemory} ms step`,
 );
 console.log(JSON.stringify(summary));

@@ -114,3 +114,26 @@ describe('CachedSource', () => {
     expect(Array.from((await cached.read(region)).data)).toEqual(Array.from(direct.data));
   });
 });
+
+describe('TIFF region reads', () => {
+  it('fetch only the strips a region overlaps, not the whole file', async () => {
+    const data = Uint16Array.from({ length: 4 * 120 * 100 }, (_, i) => (i * 31) % 65521);
+    const bytes = encodeTiff({ data, shape: [4, 120, 100] }, { axes: 'ZYX' });
+    let fetched = 0;
+    class CountingBlob extends Blob {
+      override slice(start?: number, end?: number, type?: string): Blob {
+        fetched += (end ?? this.size) - (start ?? 0);
+        return super.slice(start, end, type);
+      }
+    }
+    const tiff = await openTiff(new CountingBlob([bytes as Uint8Array<ArrayBuffer>]));
+    fetched = 0;
+    const region = { start: [2, 30, 10], stop: [3, 60, 90] };
+    const read = await tiff.read(region);
+    const expected = await (await openTiff(bytes)).read(region);
+    expect(Array.from(read.data)).toEqual(Array.from(expected.data));
+    // One page's strip of four (plus its directory), not the file.
+    expect(fetched).toBeGreaterThan(0);
+    expect(fetched).toBeLessThan(bytes.length / 3);
+  });
+});

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Configuration, createCareConfig, createN2VConfig } from '../../src/config/index.js';
 import type { Model } from '../../src/engine/index.js';
 import { isIoError } from '../../src/io/errors.js';
+import { openImage, writeImage } from '../../src/io/node/files.js';
 import { createOmeZarrPath, openOmeZarrPath } from '../../src/io/node/zarr.js';
 import { CAREamist } from '../../src/node.js';
 import type { PreparedBatch } from '../../src/training/dataset.js';
@@ -96,6 +97,21 @@ describe('out-of-core training', () => {
     expect(outOfCore.state.history.map((r) => [r.train_loss, r.val_loss])).toEqual(
       inMemory.state.history.map((r) => [r.train_loss, r.val_loss]),
     );
+  });
+
+  it('reads patches from a TIFF file on demand (strips as chunks) with the batches of in-memory training', async () => {
+    const zarr = await openOmeZarrPath(await writeZarr('for-tiff.zarr', 7), { axes: 'SYX' });
+    const path = join(tmp, 'stack.tif');
+    await writeImage(path, await zarr.read(), { axes: 'SYX' });
+    const fit = async (inMemory: boolean) => {
+      const { model, batches } = recordingModel();
+      await new Trainer(n2v({ inMemory }), model).fit({
+        trainSource: [await openImage(path, { axes: 'SYX' })],
+      });
+      return batches;
+    };
+    const inMemory = await fit(true);
+    expect(await fit(false)).toEqual(inMemory);
   });
 
   it('switches to out of core, with a one-line notice, when the data exceeds the memory budget', async () => {
