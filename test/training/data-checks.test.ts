@@ -11,7 +11,6 @@ import {
   saveConfigYaml,
 } from '../../src/config/index.js';
 import { isDataError, RandomPatching, Rng, StratifiedPatching } from '../../src/data/index.js';
-import { isCareamicsError } from '../../src/errors.js';
 import { MemoryStore, Trainer, TrainingSet } from '../../src/training/index.js';
 import { stubModel } from './stubModel.js';
 import { source } from './synthetic.js';

@@ -103,15 +103,15 @@ describe('out-of-core training', () => {
     const zarr = await openOmeZarrPath(await writeZarr('for-tiff.zarr', 7), { axes: 'SYX' });
     const path = join(tmp, 'stack.tif');
     await writeImage(path, await zarr.read(), { axes: 'SYX' });
-    const fit = async (inMemory: boolean) => {
+    const batchesOf = async (inMemory: boolean) => {
       const { model, batches } = recordingModel();
       await new Trainer(n2v({ inMemory }), model).fit({
         trainSource: [await openImage(path, { axes: 'SYX' })],
       });
       return batches;
     };
-    const inMemory = await fit(true);
-    expect(await fit(false)).toEqual(inMemory);
+    const inMemory = await batchesOf(true);
+    expect(await batchesOf(false)).toEqual(inMemory);
   });
 
   it('switches to out of core, with a one-line notice, when the data exceeds the memory budget', async () => {
