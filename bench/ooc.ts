@@ -6,7 +6,8 @@
  * run's trainer.json (training seconds only: the statistics pass is reported apart, in the wall time).
  *
  * Flags: `--size 8GiB` (data size, default 8 GiB; `--size 1GiB` for a quick run), `--budget 1GiB`,
- * `--steps 200`, `--subset 256MiB` (the in-memory reference), `--cache DIR` (default: careamics-bench-ooc under
+ * `--steps 200`, `--rounds 3` (alternating runs of each; medians, the highest peak RSS), `--subset 256MiB` (the
+ * in-memory reference), `--cache DIR` (default: careamics-bench-ooc under
  * the OS temp dir). The data is generated once, plane by plane (never whole in memory), into the cache dir and
  * reused. Prints a table, then as its LAST line the JSON summary
  * `{peakRssMiB, stepsPerSecOoc, stepsPerSecInMemory, ratio, ...}`.
@@ -23,13 +24,14 @@ import { Rng } from '../src/data/random.js';
 import { createOmeZarrPath, openOmeZarrPath, writeImage } from '../src/io/node/index.js';
 import { chunkCacheBytes } from '../src/training/dataset.js';
 import { OnDemandPatches } from '../src/training/patchProvider.js';
-import { round } from './lib.js';
+import { median, round } from './lib.js';
 
 const { values: flags } = parseArgs({
   options: {
     size: { type: 'string', default: '8GiB' },
     budget: { type: 'string', default: '1GiB' },
     steps: { type: 'string', default: '200' },
+    rounds: { type: 'string', default: '3' },
     subset: { type: 'string', default: '256MiB' },
     cache: { type: 'string', default: join(tmpdir(), 'careamics-bench-ooc') },
   },
@@ -40,6 +42,7 @@ const PLANE_BYTES = SIDE * SIDE * 4;
 const planes = Math.max(1, Math.round(byteSize(flags.size) / PLANE_BYTES));
 const subsetPlanes = Math.max(1, Math.min(planes, Math.floor(byteSize(flags.subset) / PLANE_BYTES)));
 const steps = Number(flags.steps);
+const rounds = Number(flags.rounds);
 const cache = flags.cache;
 mkdirSync(cache, { recursive: true });
 const GiB = 2 ** 30;
@@ -186,8 +189,28 @@ async function readMsPerBatch(zarr: string): Promise<{ ms: number; hitRate: numb
 const zarr = await ensureZarr();
 const subset = await ensureSubset(zarr);
 const reads = await readMsPerBatch(zarr);
-const ooc = await train(writeConfig('ooc', 'zarr'), zarr, join(cache, 'run-ooc'));
-const inMemory = await train(writeConfig('in-memory', 'tiff'), subset, join(cache, 'run-in-memory'));
+// Alternating rounds, medians: on a shared machine the load changes between runs.
+const oocRuns: RunResult[] = [];
+const inMemoryRuns: RunResult[] = [];
+for (let r = 0; r < rounds; r++) {
+  oocRuns.push(await train(writeConfig('ooc', 'zarr'), zarr, join(cache, 'run-ooc')));
+  inMemoryRuns.push(await train(writeConfig('in-memory', 'tiff'), subset, join(cache, 'run-in-memory')));
+  process.stderr.write(
+    `round ${r + 1}/${rounds}: ${round(oocRuns[r]!.stepsPerSec, 3)} vs ${round(inMemoryRuns[r]!.stepsPerSec, 3)} steps/s\n`,
+  );
+}
+const medianOf = (runs: RunResult[], key: keyof Omit<RunResult, 'stderr'>) =>
+  median(runs.map((run) => run[key]));
+const ooc = {
+  stepsPerSec: medianOf(oocRuns, 'stepsPerSec'),
+  peakRssMiB: Math.max(...oocRuns.map((run) => run.peakRssMiB)),
+  wallSeconds: medianOf(oocRuns, 'wallSeconds'),
+};
+const inMemory = {
+  stepsPerSec: medianOf(inMemoryRuns, 'stepsPerSec'),
+  peakRssMiB: Math.max(...inMemoryRuns.map((run) => run.peakRssMiB)),
+  wallSeconds: medianOf(inMemoryRuns, 'wallSeconds'),
+};
 
 const dataGiB = (planes * PLANE_BYTES) / GiB;
 const summary = {
@@ -195,6 +218,7 @@ const summary = {
   budgetGiB: round(byteSize(flags.budget) / GiB, 2),
   subsetGiB: round((subsetPlanes * PLANE_BYTES) / GiB, 2),
   steps,
+  rounds,
   peakRssMiB: round(ooc.peakRssMiB),
   peakRssInMemoryMiB: round(inMemory.peakRssMiB),
   stepsPerSecOoc: round(ooc.stepsPerSec, 3),
