@@ -114,6 +114,23 @@ describe('out-of-core training', () => {
     expect(await batchesOf(false)).toEqual(inMemory);
   });
 
+  it('reads given validation images on demand too, with the validation losses of in-memory training', async () => {
+    const train = await writeZarr('train-v.zarr', 8);
+    const val = await writeZarr('val-v.zarr', 9, [1, 32, 32]);
+    const fit = async (inMemory: boolean) => {
+      const { model, batches } = recordingModel();
+      const state = await new Trainer(n2v({ inMemory }), model).fit({
+        trainSource: [await openOmeZarrPath(train, { axes: 'SYX' })],
+        valSource: [await openOmeZarrPath(val, { axes: 'SYX' })],
+      });
+      return { batches, valLosses: state.history.map((r) => r.val_loss) };
+    };
+    const inMemory = await fit(true);
+    const outOfCore = await fit(false);
+    expect(inMemory.valLosses.every((v) => v !== null)).toBe(true);
+    expect(outOfCore).toEqual(inMemory);
+  });
+
   it('switches to out of core, with a one-line notice, when the data exceeds the memory budget', async () => {
     const path = await writeZarr('budget.zarr', 2);
     const messages: string[] = [];
