@@ -117,7 +117,7 @@ describe('out-of-core training', () => {
   it('reads given validation images on demand too, with the validation losses of in-memory training', async () => {
     const train = await writeZarr('train-v.zarr', 8);
     const val = await writeZarr('val-v.zarr', 9, [1, 32, 32]);
-    const fit = async (inMemory: boolean) => {
+    const trainWithValidation = async (inMemory: boolean) => {
       const { model, batches } = recordingModel();
       const state = await new Trainer(n2v({ inMemory }), model).fit({
         trainSource: [await openOmeZarrPath(train, { axes: 'SYX' })],
@@ -125,8 +125,8 @@ describe('out-of-core training', () => {
       });
       return { batches, valLosses: state.history.map((r) => r.val_loss) };
     };
-    const inMemory = await fit(true);
-    const outOfCore = await fit(false);
+    const inMemory = await trainWithValidation(true);
+    const outOfCore = await trainWithValidation(false);
     expect(inMemory.valLosses.every((v) => v !== null)).toBe(true);
     expect(outOfCore).toEqual(inMemory);
   });
