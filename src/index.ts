@@ -21,6 +21,7 @@ export type {
   ModelKind,
   OnnxFacts,
   PredictionSettings,
+  TrainOptions,
 } from './careamist/index.js';
 export {
   CAREamist,

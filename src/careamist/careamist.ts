@@ -29,6 +29,7 @@ import type { ModelFacts, Normalization, PredictFn } from '../prediction/index.j
 import {
   configuredStats,
   configWithStatistics,
+  type FitOptions,
   type RunStore,
   type Statistics,
   Trainer,
@@ -50,6 +51,9 @@ export interface CAREamistOptions {
   /** Hears what loading does differently from what was asked (an optimizer state that cannot carry over). */
   onWarning?: (message: string) => void;
 }
+
+/** Options of `train`: see `FitOptions` for the memory budget that decides out-of-core training. */
+export type TrainOptions = Pick<FitOptions, 'signal' | 'resume' | 'memoryBudgetBytes' | 'onMessage'>;
 
 export class CAREamist extends TiledModel {
   readonly kind = 'checkpoint';
@@ -124,16 +128,14 @@ export class CAREamist extends TiledModel {
    * or, when the store has none, the Lightning checkpoint this CAREamist was loaded from: its weights and
    * optimizer state are loaded already, and its epoch and step counts go on (as Lightning's `ckpt_path` does).
    */
-  async train(
-    data: TrainingData,
-    options: { signal?: AbortSignal; resume?: boolean } = {},
-  ): Promise<TrainerState> {
+  async train(data: TrainingData, options: TrainOptions = {}): Promise<TrainerState> {
     const model = await this.ensureModel();
     const trainer = new Trainer(this.config, model, this.options.store, this.options.callbacks);
     const lightning = options.resume ? this.lightningProgress : undefined;
     const start = lightning && { epoch: lightning.epochsDone, globalStep: lightning.globalStep };
+    const onMessage = options.onMessage ?? this.options.onWarning;
     // Stopped or failed mid-epoch on a GPU, the state is still brought back: exportOnnx and checkpoint read it.
-    const state = await trainer.fit(data, { ...options, start }).finally(() => model.syncState());
+    const state = await trainer.fit(data, { ...options, start, onMessage }).finally(() => model.syncState());
     this.lightningProgress = undefined;
     this.trainerState = state;
     this.stats = state.stats;

@@ -3,7 +3,7 @@
  * disk (work dir, checkpoint, BMZ zip, ONNX), and prediction from files into files, written atomically.
  */
 import { mkdir, readFile, stat } from 'node:fs/promises';
-import { freemem } from 'node:os';
+import { freemem, totalmem } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { type Configuration, loadConfigYaml } from '../config/index.js';
 import { nodeRuntime } from '../engine/node.js';
@@ -13,7 +13,12 @@ import { type AxesArray, outputLayout } from '../prediction/index.js';
 import { RUN_FILES, type TrainingData } from '../training/index.js';
 import { FolderStore } from '../training/node.js';
 import type { BmzExportDetails } from './bmz.js';
-import { type CAREamistOptions, CAREamist as CoreCAREamist, checkpointConfiguration } from './careamist.js';
+import {
+  type CAREamistOptions,
+  CAREamist as CoreCAREamist,
+  checkpointConfiguration,
+  type TrainOptions,
+} from './careamist.js';
 import { folderImages, openFolderImages } from './folders.js';
 import type { FrozenModel } from './frozen.js';
 import {
@@ -68,6 +73,12 @@ export async function openSources(
   }
   return [await openImage(input, { axes })];
 }
+
+/**
+ * Training images may take half the machine's memory before training goes out of core: the rest is for the engine,
+ * the batches and everything else running.
+ */
+export const defaultTrainingBudget = () => Math.floor(totalmem() / 2);
 
 const emitWarning = (message: string) => process.emitWarning(message, 'CAREamicsWarning');
 
@@ -125,10 +136,7 @@ export class CAREamist extends CoreCAREamist {
   }
 
   /** Trains on files, folders or ImageSources. */
-  override async train(
-    data: NodeTrainingData | TrainingData,
-    options: { signal?: AbortSignal; resume?: boolean } = {},
-  ) {
+  override async train(data: NodeTrainingData | TrainingData, options: TrainOptions = {}) {
     const { axes, data_type: dataType } = this.config.data_config;
     const targetAxes = this.config.data_config.target_axes ?? axes;
     const open = (input: PathOrSources | undefined, a: string) =>
@@ -140,7 +148,7 @@ export class CAREamist extends CoreCAREamist {
         valSource: await open(data.valSource, axes),
         valTarget: await open(data.valTarget, targetAxes),
       },
-      options,
+      { memoryBudgetBytes: defaultTrainingBudget(), ...options },
     );
   }
 

@@ -28,6 +28,7 @@ import { asciiChart, lossChartSvg, lossSeries, svgToPng } from './chart.js';
 import { CliError, UsageError } from './errors.js';
 import { bar, eta, formatDuration, ProgressBar } from './progress.js';
 import {
+  byteSize,
   type CliContext,
   deviceOption,
   deviceRuntime,
@@ -48,6 +49,7 @@ interface TrainOptions {
   resumeFrom?: string;
   force?: boolean;
   epochs?: number;
+  memoryBudget?: number;
   device: Device;
 }
 
@@ -230,6 +232,11 @@ export function trainCommand(ctx: CliContext): Command {
     )
     .option('--force', 'start over in a work dir that already holds a run (deletes its checkpoints)')
     .option('--epochs <n>', "override the configuration's number of epochs", positiveInt)
+    .option(
+      '--memory-budget <size>',
+      'memory the training images may take (e.g. 1GiB); larger data trains out of core, reading patches from the files (default: half the RAM)',
+      byteSize,
+    )
     .addOption(deviceOption())
     .action(async (configArgument: string | undefined, options: TrainOptions) => {
       await checkResumeFrom(configArgument, options);
@@ -278,7 +285,15 @@ export function trainCommand(ctx: CliContext): Command {
               valSource: options.valSource,
               valTarget: options.valTarget,
             },
-            { signal, resume: options.resume || options.resumeFrom !== undefined },
+            {
+              signal,
+              resume: options.resume || options.resumeFrom !== undefined,
+              ...(options.memoryBudget !== undefined && { memoryBudgetBytes: options.memoryBudget }),
+              onMessage: (message) => {
+                progress.done();
+                ctx.io.stderr.write(`careamics: ${message}\n`);
+              },
+            },
           );
         } finally {
           progress.done();

@@ -1,9 +1,34 @@
 /** Whole-image statistics of a source of any size, streamed in slabs with the normalization module's routines. */
-import type { ImageSource } from '../io/types.js';
+import type { ImageSource, Region } from '../io/types.js';
 import { MinMaxStatistics, WelfordStatistics } from './normalization.js';
 
 /** Images larger than this many values are read in slabs along their first axis (64 MiB as float64). */
 const SLAB_VALUES = 8 * 2 ** 20;
+
+/**
+ * The slabs along the first axis that a streaming pass over an image of `shape` reads: about `slabValues` values
+ * each, and whole multiples of `chunkExtent` (the chunk extent along that axis) so no chunk is decoded twice.
+ * Training computes its statistics slab by slab in memory too, so both modes sum in the same order.
+ */
+export function statisticsSlabs(
+  shape: readonly number[],
+  chunkExtent = 1,
+  slabValues = SLAB_VALUES,
+): Region[] {
+  const total = shape.reduce((a, b) => a * b, 1);
+  const first = shape[0] ?? 1;
+  const perFirst = total / Math.max(1, first);
+  const rows = Math.max(1, Math.floor(slabValues / Math.max(1, perFirst)));
+  const slab = Math.max(chunkExtent, Math.floor(rows / chunkExtent) * chunkExtent);
+  const slabs: Region[] = [];
+  for (let start = 0; start < first; start += slab) {
+    slabs.push({
+      start: shape.map((_, i) => (i === 0 ? start : 0)),
+      stop: shape.map((n, i) => (i === 0 ? Math.min(first, start + slab) : n)),
+    });
+  }
+  return slabs;
+}
 
 export interface ImageStatistics {
   min: number;

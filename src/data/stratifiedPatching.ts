@@ -219,11 +219,27 @@ export class StratifiedPatching implements Patching {
     rng: Rng,
   ) {
     const geometries: ImageGeometry[] = images.map((image) => checkPatchFits(image, patchSize));
+    // Samples of one spatial shape share one sampler until cells of one are excluded (it then gets its own):
+    // the state is about 1 KiB per grid cell, so a time-lapse of 512 planes of 2048² would otherwise hold 0.5 GiB.
+    const shared = new Map<string, SampleStratifiedPatching>();
+    this.rng = rng;
     this.samples = geometries.map((g) =>
-      Array.from({ length: g.nSamples }, () => new SampleStratifiedPatching(g.spatial, patchSize, rng)),
+      Array.from({ length: g.nSamples }, () => {
+        const key = g.spatial.join(',');
+        let sampler = shared.get(key);
+        if (!sampler) {
+          sampler = new SampleStratifiedPatching(g.spatial, patchSize, rng);
+          shared.set(key, sampler);
+        }
+        return sampler;
+      }),
     );
     this.index = this.buildIndex();
   }
+
+  private readonly rng: Rng;
+  /** Samplers that belong to one sample alone (those with excluded cells). */
+  private readonly owned = new Set<SampleStratifiedPatching>();
 
   private buildIndex(): PatchIndex {
     return new PatchIndex(this.samples.map((image) => image.map((s) => s.nPatches)));
@@ -241,7 +257,14 @@ export class StratifiedPatching implements Patching {
 
   /** Removes the grid cells (spacing = patch size) from sampling: no later patch overlaps them. */
   excludePatches(dataIdx: number, sampleIdx: number, gridCoords: readonly number[][]): void {
-    this.samples[dataIdx][sampleIdx].excludePatches(gridCoords);
+    let sampler = this.samples[dataIdx][sampleIdx];
+    if (!this.owned.has(sampler)) {
+      // A shared sampler has no exclusions: this sample's own starts from the same fresh state.
+      sampler = new SampleStratifiedPatching(sampler.spatial, this.patchSize, this.rng);
+      this.owned.add(sampler);
+      this.samples[dataIdx][sampleIdx] = sampler;
+    }
+    sampler.excludePatches(gridCoords);
     this.index = this.buildIndex();
   }
 

@@ -69,6 +69,23 @@ function forEachRow(
   }
 }
 
+/**
+ * Copies a box of extent `box` from `source` (at `sourceOrigin`) into `target` (at `targetOrigin`), row by row;
+ * both arrays are C order and of the same dtype family.
+ */
+export function copyBox(
+  source: NDArray,
+  sourceOrigin: readonly number[],
+  target: NDArray,
+  targetOrigin: readonly number[],
+  box: readonly number[],
+): void {
+  const rowLength = box[box.length - 1] ?? 1;
+  forEachRow(box, source.shape, sourceOrigin, target.shape, targetOrigin, (from, to) => {
+    target.data.set(source.data.subarray(from, from + rowLength), to);
+  });
+}
+
 /** A copy of `region` of `array`. */
 export function extractRegion(array: NDArray, region: Region): NDArray {
   const shape = regionShape(region);

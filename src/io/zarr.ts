@@ -4,10 +4,11 @@
  */
 import * as zarr from 'zarrita';
 import { guessAxes, validateAxes } from './axes.js';
+import { type ChunkedSource, readByChunks } from './chunks.js';
 import { allocate, bytesPerElement, isDType } from './dtype.js';
-import { allocating, assertPlausibleShape, IoError } from './errors.js';
-import { checkRegion, fullRegion, product, regionShape, stridesOf } from './ndarray.js';
-import type { DType, ImageSource, ImageWriter, NDArray, Region, TypedArray } from './types.js';
+import { assertPlausibleShape, IoError } from './errors.js';
+import { checkRegion, product, regionShape, stridesOf } from './ndarray.js';
+import type { DType, ImageWriter, NDArray, Region, TypedArray } from './types.js';
 
 type ZarrArray = zarr.Array<zarr.DataType, zarr.Readable>;
 
@@ -50,7 +51,7 @@ function toSelection(region: Region) {
 }
 
 /** The full-resolution level of an OME-Zarr image (or a bare Zarr array) as an `ImageSource`. */
-export class ZarrSource implements ImageSource {
+export class ZarrSource implements ChunkedSource {
   readonly name: string;
   readonly shape: readonly number[];
   readonly dtype: DType;
@@ -66,19 +67,40 @@ export class ZarrSource implements ImageSource {
     this.axes = axes;
   }
 
-  async read(region?: Region, options?: { signal?: AbortSignal }): Promise<NDArray> {
-    const box = region ?? fullRegion(this.shape);
-    checkRegion(box, this.shape, this.name);
-    const shape = regionShape(box);
-    if (product(shape) === 0) return { data: allocate(this.dtype, 0), shape };
-    const what = `[${shape}] ${this.dtype}`;
-    const chunk = await allocating(this.name, what, () =>
-      zarr.get(this.#array, toSelection(box), { signal: options?.signal }),
-    );
-    return {
-      data: toCOrder(chunk as { data: TypedArray; shape: number[]; stride: number[] }, this.dtype),
-      shape,
-    };
+  get chunkShape(): readonly number[] {
+    return this.#array.chunks;
+  }
+
+  chunkName(index: readonly number[]): string {
+    return `chunk [${index.join(', ')}] of array ${this.#array.path}`;
+  }
+
+  /**
+   * One chunk, decoded: the full chunk shape (edge chunks come padded with the fill value). A chunk that fails to
+   * decode, or decodes to the wrong number of values (zarrita hands back what a codec returned, even nothing),
+   * is a `CorruptData` error naming it.
+   */
+  async readChunk(index: readonly number[], options?: { signal?: AbortSignal }): Promise<NDArray> {
+    const fail = (problem: string, cause?: unknown) =>
+      new IoError('CorruptData', this.name, `cannot decode ${this.chunkName(index)}: ${problem}`, { cause });
+    let chunk: { data: TypedArray; shape: number[]; stride: number[] };
+    try {
+      chunk = (await this.#array.getChunk([...index], { signal: options?.signal })) as typeof chunk;
+    } catch (cause) {
+      if (options?.signal?.aborted) throw cause;
+      throw fail(cause instanceof Error ? cause.message : String(cause), cause);
+    }
+    if (chunk.data.length !== product(chunk.shape)) {
+      throw fail(
+        `it holds ${chunk.data.length} values, the chunk shape [${chunk.shape}] needs ${product(chunk.shape)}`,
+      );
+    }
+    return { data: toCOrder(chunk, this.dtype), shape: [...chunk.shape] };
+  }
+
+  /** Reads chunk by chunk, so a chunk that is corrupt is named instead of read as zeros. */
+  read(region?: Region, options?: { signal?: AbortSignal }): Promise<NDArray> {
+    return readByChunks(this, region, (index) => this.readChunk(index, options));
   }
 }
 

@@ -1,6 +1,6 @@
 /**
- * The training and validation sets of one run: images held in memory, normalization statistics, the patch
- * plans, and batches ready for the engine (normalized, augmented, N2V-masked).
+ * The training and validation sets of one run: where the patches come from (memory, or the files on demand),
+ * normalization statistics, the patch plans, and batches ready for the engine (normalized, augmented, N2V-masked).
  */
 import type { Configuration } from '../config/index.js';
 import {
@@ -9,7 +9,6 @@ import {
   createStatsAccumulator,
   DataError,
   epochPatchSpecs,
-  extractPatchBatch,
   type ImageArray,
   isTrainingPatching,
   type NormalizationStats,
@@ -19,9 +18,21 @@ import {
   type PatchSpec,
   type Rng,
   StratifiedPatching,
+  statisticsSlabs,
   TRAINING_PATCHING,
 } from '../data/index.js';
-import type { ImageSource, NDArray, TypedArray } from '../io/types.js';
+import { CachedSource, ChunkCache, isChunkedSource } from '../io/chunks.js';
+import { bytesPerElement } from '../io/dtype.js';
+import { extractRegion, product } from '../io/ndarray.js';
+import type { ImageSource, NDArray } from '../io/types.js';
+import {
+  countNonFinite,
+  InMemoryPatches,
+  OnDemandPatches,
+  type PatchProvider,
+  type PatchRole,
+  type RawBatch,
+} from './patchProvider.js';
 
 export interface TrainingData {
   trainSource: ImageSource[];
@@ -43,55 +54,68 @@ export interface PreparedBatch {
   shape: number[];
 }
 
-/** Reads every source after checking its axes and size; refuses images with NaN or infinite pixels. */
-async function loadAll(
-  sources: readonly ImageSource[],
-  axes: string,
-  patchSize: readonly number[],
-  role: string,
-  signal?: AbortSignal,
-) {
+/** Checks a source's axes and that a patch fits, before anything is read. */
+function checkSource(source: ImageSource, axes: string, patchSize: readonly number[], role: string): void {
+  if (source.axes !== axes) {
+    throw new DataError('AxesMismatch', `${role} has axes ${source.axes}, the configuration says ${axes}`, {
+      file: source.name,
+    });
+  }
+  checkPatchFits(source, patchSize);
+}
+
+/** Reads every source into memory; refuses images with NaN or infinite pixels. */
+async function loadAll(sources: readonly ImageSource[], signal?: AbortSignal): Promise<ImageArray[]> {
   const images: ImageArray[] = [];
   for (const source of sources) {
-    if (source.axes !== axes) {
-      throw new DataError('AxesMismatch', `${role} has axes ${source.axes}, the configuration says ${axes}`, {
-        file: source.name,
-      });
-    }
-    checkPatchFits(source, patchSize);
     const { data, shape } = await source.read(undefined, { signal });
-    const bad = countNonFinite(data);
-    if (bad > 0) {
-      throw new DataError(
-        'NonFinitePixels',
-        `${bad} of ${data.length} pixels are NaN or infinite; remove or replace them before training`,
-        { file: source.name },
-      );
-    }
+    refuseNonFinite(countNonFinite(data), data.length, source.name);
     images.push({ name: source.name, axes: source.axes, shape, data });
   }
   return images;
 }
 
-function countNonFinite(data: TypedArray): number {
-  if (!(data instanceof Float32Array || data instanceof Float64Array)) return 0;
-  let bad = 0;
-  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) bad++;
-  return bad;
+function refuseNonFinite(bad: number, total: number, file: string): void {
+  if (bad === 0) return;
+  throw new DataError(
+    'NonFinitePixels',
+    `${bad} of ${total} pixels are NaN or infinite; remove or replace them before training`,
+    { file },
+  );
 }
 
 /** Batch layout of (B, C, [Z,] Y, X) for the normalization functions. */
 const batchAxes = (spatialRank: number) => (spatialRank === 3 ? 'SCZYX' : 'SCYX');
 
-/** Per-channel statistics of the images; a channel without variation cannot be mean/std normalized. */
-function computeStats(
-  images: readonly ImageArray[],
+/**
+ * Per-channel statistics in one streaming pass, slab by slab (`statisticsSlabs`): from the arrays when they are
+ * in memory, else read from the files (counting NaN and infinite pixels on the way). The slabs and so the
+ * summation order are the same either way, so both modes normalize identically. A channel without variation
+ * cannot be mean/std normalized.
+ */
+async function computeStats(
+  sources: readonly ImageSource[],
+  arrays: readonly ImageArray[] | undefined,
   name: NormalizationStats['name'],
   channels: number,
   role: string,
+  signal?: AbortSignal,
 ) {
   const accumulator = createStatsAccumulator(name, channels);
-  for (const image of images) accumulator.update({ data: image.data, shape: [...image.shape] }, image.axes);
+  for (const [i, source] of sources.entries()) {
+    const chunked = isChunkedSource(source);
+    // Chunk by chunk, so a chunk that fails to decode is named; none is kept (each is read once per pass).
+    const reader = chunked ? new CachedSource(source, new ChunkCache(0)) : source;
+    let bad = 0;
+    for (const region of statisticsSlabs(source.shape, chunked ? source.chunkShape[0] : 1)) {
+      const array = arrays
+        ? extractRegion({ data: arrays[i].data, shape: [...arrays[i].shape] }, region)
+        : await reader.read(region, { signal });
+      if (!arrays) bad += countNonFinite(array.data);
+      accumulator.update(array, source.axes);
+    }
+    refuseNonFinite(bad, product(source.shape), source.name);
+  }
   const stats = accumulator.finalize();
   if (stats.name === 'mean_std') {
     // Below float32 resolution the values are one value: dividing by that std turns noise into ±1e6.
@@ -101,7 +125,7 @@ function computeStats(
         'ZeroVariance',
         `channel ${channel} of the ${role}s is constant (value ${stats.means[channel]}); mean/std normalization ` +
           'needs pixel values that vary',
-        { file: images.length === 1 ? images[0].name : undefined, channel },
+        { file: sources.length === 1 ? sources[0].name : undefined, channel },
       );
     }
   }
@@ -122,13 +146,63 @@ export function configuredStats(config: Configuration): Statistics | undefined {
   };
 }
 
+/** How the data is held: the memory budget that decides it and where the decision is reported. */
+export interface LoadOptions {
+  signal?: AbortSignal;
+  /**
+   * Bytes the training images may take in memory. Data larger than this is trained out of core even when
+   * `in_memory` is true (the default for TIFF); `undefined`: no limit.
+   */
+  memoryBudgetBytes?: number;
+  /** Hears the one-line notice when the data is trained out of core because of the budget. */
+  onMessage?: (message: string) => void;
+  /** Statistics already known (a resumed run's): the streaming pass is skipped. */
+  stats?: Statistics;
+}
+
+/** Decoded chunks kept for out-of-core training: a quarter of the budget, within [16 MiB, 1 GiB]. */
+export function chunkCacheBytes(memoryBudgetBytes: number | undefined): number {
+  const MiB = 2 ** 20;
+  if (memoryBudgetBytes === undefined) return 256 * MiB;
+  return Math.min(1024 * MiB, Math.max(16 * MiB, Math.floor(memoryBudgetBytes / 4)));
+}
+
+const sizeOf = (sources: readonly ImageSource[] | undefined) =>
+  (sources ?? []).reduce((total, s) => total + product(s.shape) * bytesPerElement(s.dtype), 0);
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${Number(value.toFixed(unit === 0 ? 0 : 1))} ${units[unit]}`;
+}
+
+/**
+ * Whether to train out of core: `in_memory: false` says so; otherwise data larger than the budget is (with a
+ * notice), except arrays the caller holds in memory already.
+ */
+function decideOutOfCore(config: Configuration, data: TrainingData, options: LoadOptions): boolean {
+  const d = config.data_config;
+  if (!d.in_memory) return true;
+  if (d.data_type === 'array' || options.memoryBudgetBytes === undefined) return false;
+  const bytes =
+    sizeOf(data.trainSource) + sizeOf(data.trainTarget) + sizeOf(data.valSource) + sizeOf(data.valTarget);
+  if (bytes <= options.memoryBudgetBytes) return false;
+  options.onMessage?.(
+    `the training data (${formatBytes(bytes)}) exceeds the memory budget (${formatBytes(options.memoryBudgetBytes)}): ` +
+      'training out of core, reading patches from the files on demand',
+  );
+  return true;
+}
+
 export class TrainingSet {
   private constructor(
     readonly config: Configuration,
-    readonly train: ImageArray[],
-    readonly trainTargets: ImageArray[] | undefined,
-    readonly val: ImageArray[],
-    readonly valTargets: ImageArray[] | undefined,
+    readonly provider: PatchProvider,
     readonly patching: Patching,
     readonly valSpecs: PatchSpec[],
     readonly stats: Statistics,
@@ -138,8 +212,9 @@ export class TrainingSet {
     config: Configuration,
     data: TrainingData,
     rng: Rng,
-    signal?: AbortSignal,
+    options: LoadOptions = {},
   ): Promise<TrainingSet> {
+    const { signal } = options;
     const { data_config: d, algorithm_config: a } = config;
     const supervised = a.algorithm !== 'n2v';
     if (data.trainSource.length === 0) throw new DataError('MissingData', 'no training images were given');
@@ -160,54 +235,89 @@ export class TrainingSet {
     }
     const patchSize = d.patching.patch_size;
     const targetAxes = d.target_axes ?? d.axes;
-    const load = (sources: readonly ImageSource[], axes: string, role: string) =>
-      loadAll(sources, axes, patchSize, role, signal);
-    const train = await load(data.trainSource, d.axes, 'training image');
-    const trainTargets = data.trainTarget && (await load(data.trainTarget, targetAxes, 'training target'));
-    trainTargets?.forEach((t, i) => {
-      if (t.shape.join() !== train[i].shape.join() && t.axes === train[i].axes) {
-        throw new DataError(
-          'ShapeMismatch',
-          `shape [${t.shape}] differs from its input [${train[i].shape}]`,
-          {
-            file: t.name,
-          },
-        );
+    const check = (sources: readonly ImageSource[] | undefined, axes: string, role: string) => {
+      for (const source of sources ?? []) checkSource(source, axes, patchSize, role);
+    };
+    check(data.trainSource, d.axes, 'training image');
+    check(data.trainTarget, targetAxes, 'training target');
+    data.trainTarget?.forEach((t, i) => {
+      const input = data.trainSource[i];
+      if (t.shape.join() !== input.shape.join() && t.axes === input.axes) {
+        throw new DataError('ShapeMismatch', `shape [${t.shape}] differs from its input [${input.shape}]`, {
+          file: t.name,
+        });
       }
     });
-    const channels = a.model.in_channels;
-    const stats = configuredStats(config) ?? {
-      input: computeStats(train, d.normalization.name, channels, 'training image'),
-      target:
-        trainTargets &&
-        computeStats(trainTargets, d.normalization.name, a.model.num_classes, 'training target'),
-    };
     const valGiven = data.valSource !== undefined && data.valSource.length > 0;
+    if (valGiven) {
+      check(data.valSource, d.axes, 'validation image');
+      check(data.valTarget, targetAxes, 'validation target');
+      if (supervised && !data.valTarget)
+        throw new DataError('MissingData', 'validation images need validation targets');
+    }
+    const outOfCore = decideOutOfCore(config, data, options);
+    const inMemory = async (sources: readonly ImageSource[] | undefined) =>
+      outOfCore || !sources ? undefined : loadAll(sources, signal);
+    const train = await inMemory(data.trainSource);
+    const trainTargets = await inMemory(data.trainTarget);
+    const stats = options.stats ??
+      configuredStats(config) ?? {
+        input: await computeStats(
+          data.trainSource,
+          train,
+          d.normalization.name,
+          a.model.in_channels,
+          'training image',
+          signal,
+        ),
+        target:
+          data.trainTarget &&
+          (await computeStats(
+            data.trainTarget,
+            trainTargets,
+            d.normalization.name,
+            a.model.num_classes,
+            'training target',
+            signal,
+          )),
+      };
     const { training: patching, validation } = TRAINING_PATCHING[d.patching.name](
-      train,
+      data.trainSource,
       patchSize,
       rng,
       valGiven ? 0 : d.n_val_patches,
     );
-    let val: ImageArray[];
-    let valTargets: ImageArray[] | undefined;
-    let valSpecs: PatchSpec[];
-    if (data.valSource && valGiven) {
-      val = await load(data.valSource, d.axes, 'validation image');
-      valTargets = data.valTarget && (await load(data.valTarget, targetAxes, 'validation target'));
-      if (supervised && !valTargets)
-        throw new DataError('MissingData', 'validation images need validation targets');
-      valSpecs = epochPatchSpecs(new StratifiedPatching(val, patchSize, rng));
+    const valSources = valGiven ? data.valSource! : data.trainSource;
+    const valTargetSources = valGiven ? data.valTarget : data.trainTarget;
+    const valSpecs = valGiven
+      ? epochPatchSpecs(new StratifiedPatching(data.valSource!, patchSize, rng))
+      : validation;
+    let provider: PatchProvider;
+    if (outOfCore) {
+      provider = new OnDemandPatches(
+        {
+          train: { inputs: data.trainSource, targets: data.trainTarget },
+          val: { inputs: valSources, targets: valTargetSources },
+        },
+        chunkCacheBytes(options.memoryBudgetBytes),
+      );
     } else {
-      val = train;
-      valTargets = trainTargets;
-      valSpecs = validation;
+      const val = valGiven ? await inMemory(data.valSource) : train;
+      const valTargets = valGiven ? await inMemory(data.valTarget) : trainTargets;
+      provider = new InMemoryPatches({
+        train: { inputs: train!, targets: trainTargets },
+        val: { inputs: val!, targets: valTargets },
+      });
     }
-    return new TrainingSet(config, train, trainTargets, val, valTargets, patching, valSpecs, stats);
+    return new TrainingSet(config, provider, patching, valSpecs, stats);
   }
 
   get patchesPerEpoch(): number {
     return this.patching.nPatches;
+  }
+
+  get outOfCore(): boolean {
+    return this.provider.outOfCore;
   }
 
   /** This epoch's training patches, shuffled. */
@@ -215,27 +325,26 @@ export class TrainingSet {
     return epochPatchSpecs(this.patching, rng);
   }
 
-  /** Training batch: normalized, augmented identically for input and target, masked for N2V. */
-  trainingBatch(specs: readonly PatchSpec[], rng: Rng): PreparedBatch {
-    const { input, target } = this.extract(this.train, this.trainTargets, specs);
+  /** Normalized patches of `specs` (no randomness: safe to read ahead of the batches being trained on). */
+  async readBatch(role: PatchRole, specs: readonly PatchSpec[], signal?: AbortSignal): Promise<RawBatch> {
+    const raw = await this.provider.read(role, specs, signal);
+    const axes = batchAxes(raw.input.shape.length - 2);
+    return {
+      input: normalize(raw.input, axes, this.stats.input),
+      target: raw.target && normalize(raw.target, axes, this.stats.target ?? this.stats.input),
+    };
+  }
+
+  /** Training batch: augmented identically for input and target, masked for N2V. */
+  trainingBatch(normalized: RawBatch, rng: Rng): PreparedBatch {
+    const { input, target } = normalized;
     augmentBatch(input, target, this.config.data_config.augmentations, rng);
     return this.finish(input, target, rng);
   }
 
   /** Validation batch: no augmentation; N2V masks drawn from `rng` (seeded per epoch by the caller). */
-  validationBatch(specs: readonly PatchSpec[], rng: Rng): PreparedBatch {
-    const { input, target } = this.extract(this.val, this.valTargets, specs);
-    return this.finish(input, target, rng);
-  }
-
-  private extract(images: ImageArray[], targets: ImageArray[] | undefined, specs: readonly PatchSpec[]) {
-    const raw = extractPatchBatch(images, specs);
-    const axes = batchAxes(raw.shape.length - 2);
-    const input = normalize(raw, axes, this.stats.input);
-    const target = targets
-      ? normalize(extractPatchBatch(targets, specs), axes, this.stats.target ?? this.stats.input)
-      : undefined;
-    return { input, target };
+  validationBatch(normalized: RawBatch, rng: Rng): PreparedBatch {
+    return this.finish(normalized.input, normalized.target, rng);
   }
 
   private finish(

@@ -3,7 +3,6 @@
  * early stopping, checkpoints and resume — CAREamics' Lightning trainer, without Lightning.
  */
 import {
-  ConfigError,
   type Configuration,
   checkTrainerParamsImplemented,
   resolveCheckpointParams,
@@ -16,6 +15,7 @@ import { type PatchSpec, Rng, type RngState } from '../data/index.js';
 import type { DeviceInfo, Model } from '../engine/index.js';
 import { CareamicsError } from '../errors.js';
 import { configWithStatistics, type Statistics, type TrainingData, TrainingSet } from './dataset.js';
+import { BatchPrefetcher } from './patchProvider.js';
 import { EarlyStopping, type EarlyStoppingState, LrScheduler, type SchedulerState } from './schedulers.js';
 import type { RunStore } from './store.js';
 import { epochCheckpoint, RUN_FILES } from './workdir.js';
@@ -79,6 +79,14 @@ export interface FitOptions {
    * whose weights and optimizer state the model holds already. Ignored when the store's checkpoint resumes.
    */
   start?: { epoch: number; globalStep: number };
+  /**
+   * Bytes the training images may take in memory: larger data is trained out of core (read on demand through a
+   * chunk cache of a quarter of this), even with `in_memory: true`. Default: no limit (the Node CAREamist sets
+   * half the machine's memory).
+   */
+  memoryBudgetBytes?: number;
+  /** Hears one-line notices about the run (that it trains out of core, and why). */
+  onMessage?: (message: string) => void;
 }
 
 export class Trainer {
@@ -94,14 +102,18 @@ export class Trainer {
   async fit(data: TrainingData, options: FitOptions = {}): Promise<TrainerState> {
     const { signal } = options;
     checkTrainerParamsImplemented(this.config.training_config);
-    checkInMemory(this.config);
     const trainer = resolveTrainerParams(this.config.training_config);
     const resumed = options.resume ? await this.restore() : undefined;
     const seed = resumed?.seed ?? this.config.data_config.seed ?? Math.floor(Math.random() * 2 ** 31);
     // Patch plans and the validation split depend only on the seed, so a resumed run rebuilds the same ones;
     // the sampler then continues from its saved state.
     const patchRng = new Rng(seed);
-    const set = await TrainingSet.load(this.config, data, patchRng, signal);
+    const set = await TrainingSet.load(this.config, data, patchRng, {
+      signal,
+      memoryBudgetBytes: options.memoryBudgetBytes,
+      onMessage: options.onMessage,
+      stats: resumed?.stats,
+    });
     if (resumed) patchRng.setState(resumed.patchRng);
     const scheduler = new LrScheduler(
       resolveLrScheduler(this.config.algorithm_config.lr_scheduler),
@@ -156,10 +168,14 @@ export class Trainer {
       const batches = chunk(set.epochSpecs(rng), batchSize, trainer.limit_train_batches);
       let lossSum = 0;
       let steps = 0;
-      for (const specs of batches) {
+      // Patches are read (and normalized) ahead while the engine steps; augmentation and masks, which draw
+      // from `rng`, are applied in order, so the run is the same whether reads overlap or not.
+      const ahead = new BatchPrefetcher(batches, (specs) => set.readBatch('train', specs, signal));
+      for (const _ of batches) {
         throwIfAborted(signal);
         if (scheduler.followsRunProgress) scheduler.atProgress(progress(steps, batches.length));
-        const loss = await this.model.trainStep(set.trainingBatch(specs, rng), scheduler.lr);
+        const batch = set.trainingBatch(await ahead.next(), rng);
+        const loss = await this.model.trainStep(batch, scheduler.lr);
         lossSum += loss;
         steps++;
         state.globalStep++;
@@ -219,9 +235,10 @@ export class Trainer {
     const rng = new Rng(seed + 2);
     let total = 0;
     let count = 0;
+    const ahead = new BatchPrefetcher(batches, (specs) => set.readBatch('val', specs, signal));
     for (const specs of batches) {
       throwIfAborted(signal);
-      const { loss } = await this.model.evaluate(set.validationBatch(specs, rng));
+      const { loss } = await this.model.evaluate(set.validationBatch(await ahead.next(), rng));
       total += loss * specs.length;
       count += specs.length;
     }
@@ -254,19 +271,6 @@ export class Trainer {
       throw new TrainingError(`${this.store!.location}/${LAST} has no trainer state to resume from`);
     return JSON.parse(metadata.trainer) as TrainerState;
   }
-}
-
-/** Training holds every image in memory; a configuration that asks otherwise is refused, not ignored. */
-function checkInMemory(config: Configuration): void {
-  const d = config.data_config;
-  if (d.in_memory) return;
-  const instead =
-    d.data_type === 'zarr' || d.data_type === 'czi'
-      ? `data_type "${d.data_type}" requires false: convert the images to TIFF, or give them as arrays`
-      : 'set it to true';
-  throw new ConfigError([
-    { path: 'data_config.in_memory', message: `out-of-core training is not implemented yet; ${instead}` },
-  ]);
 }
 
 export function lossesCsv(history: readonly EpochRecord[]): string {

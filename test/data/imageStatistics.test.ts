@@ -1,7 +1,14 @@
 import fc from 'fast-check';
-import { expect, it } from 'vitest';
-import { imageStatistics } from '../../src/data/index.js';
+import { describe, expect, it } from 'vitest';
+import {
+  imageStatistics,
+  QuantileEstimator,
+  Rng,
+  statisticsSlabs,
+  WelfordStatistics,
+} from '../../src/data/index.js';
 import { ArraySource } from '../../src/io/memory.js';
+import { extractRegion } from '../../src/io/ndarray.js';
 
 function direct(values: number[]) {
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
@@ -32,4 +39,71 @@ it('streams slabs to the same min, max, mean and population std as one pass', as
     ),
     { numRuns: 40 },
   );
+});
+
+describe('streaming statistics for training (statisticsSlabs)', () => {
+  it('covers the first axis exactly once, in whole chunks, each slab near the requested size', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 2, maxLength: 4 }),
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 1, max: 5000 }),
+        (shape, chunk, slabValues) => {
+          const slabs = statisticsSlabs(shape, chunk, slabValues);
+          let next = 0;
+          for (const { start, stop } of slabs) {
+            expect(start[0]).toBe(next);
+            expect(start.slice(1).every((s) => s === 0)).toBe(true);
+            expect(stop.slice(1)).toEqual(shape.slice(1));
+            if (stop[0] !== shape[0]) expect((stop[0] - start[0]) % chunk).toBe(0);
+            next = stop[0];
+          }
+          expect(next).toBe(shape[0]);
+        },
+      ),
+    );
+  });
+
+  it('Welford over slabs matches the two-pass mean and std of the whole image to float64 round-off', () => {
+    const rng = new Rng(4);
+    const shape = [37, 64, 50];
+    const data = Float32Array.from({ length: 37 * 64 * 50 }, () => 1000 + rng.normal(0, 30));
+    const streamed = new WelfordStatistics(1);
+    for (const region of statisticsSlabs(shape, 1, 10_000)) {
+      streamed.update(extractRegion({ data, shape }, region), 'ZYX');
+    }
+    let sum = 0;
+    for (const v of data) sum += v;
+    const mean = sum / data.length;
+    let m2 = 0;
+    for (const v of data) m2 += (v - mean) ** 2;
+    expect(Math.abs(streamed.mean[0] - mean)).toBeLessThan(1e-9 * mean);
+    expect(Math.abs(streamed.std(0) - Math.sqrt(m2 / data.length))).toBeLessThan(1e-9);
+  });
+
+  it('the histogram quantile estimate streamed over slabs is within 1e-4 of the range of the exact quantile', () => {
+    // Values whose range grows slab after slab, so the histogram has to widen (merge bins) several times.
+    const rng = new Rng(9);
+    const shape = [40, 100, 100];
+    const data = new Float32Array(40 * 100 * 100);
+    for (let s = 0; s < 40; s++) {
+      const spread = 2 ** (s / 4);
+      for (let i = 0; i < 10_000; i++) data[s * 10_000 + i] = rng.normal(100, 5 * spread) + (s % 3) * spread;
+    }
+    const estimator = new QuantileEstimator([0.01], [0.99]);
+    for (const region of statisticsSlabs(shape, 1, 20_000)) {
+      estimator.update(extractRegion({ data, shape }, region), 'ZYX');
+    }
+    const stats = estimator.finalize() as { lowers: number[]; uppers: number[] };
+    const sorted = Float64Array.from(data).sort();
+    const exact = (q: number) => {
+      // numpy's default (linear) quantile.
+      const at = q * (sorted.length - 1);
+      const lo = Math.floor(at);
+      return sorted[lo] + (at - lo) * (sorted[Math.min(lo + 1, sorted.length - 1)] - sorted[lo]);
+    };
+    const range = sorted[sorted.length - 1] - sorted[0];
+    expect(Math.abs(stats.lowers[0] - exact(0.01))).toBeLessThan(1e-4 * range);
+    expect(Math.abs(stats.uppers[0] - exact(0.99))).toBeLessThan(1e-4 * range);
+  });
 });

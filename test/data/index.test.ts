@@ -35,6 +35,7 @@ describe('src/data public API', () => {
       'patchRegion',
       'readPatchBatch',
       'splitByPercentage',
+      'statisticsSlabs',
     ]);
   });
 });

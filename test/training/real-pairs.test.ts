@@ -70,8 +70,8 @@ async function expectPairedBatches(set: TrainingSet, inputs: Float32Array[], tar
   const specs = set.epochSpecs(rng).slice(0, BATCH);
   const valSpecs = set.valSpecs.slice(0, BATCH);
   const batches = [
-    { batch: set.trainingBatch(specs, rng), used: specs },
-    { batch: set.validationBatch(valSpecs, rng), used: valSpecs },
+    { batch: set.trainingBatch(await set.readBatch('train', specs), rng), used: specs },
+    { batch: set.validationBatch(await set.readBatch('val', valSpecs), rng), used: valSpecs },
   ];
   const arrays = (images: Float32Array[]) =>
     images.map((data, i) => ({ name: `${i}`, axes: 'YX', shape: [SIDE, SIDE], data }));

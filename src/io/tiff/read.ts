@@ -1,9 +1,10 @@
 import { fromArrayBuffer, GeoTIFF, type GeoTIFFImage } from 'geotiff';
 import { guessAxes, validateAxes } from '../axes.js';
+import type { ChunkedSource } from '../chunks.js';
 import { allocate, bytesPerElement } from '../dtype.js';
 import { allocating, assertDecodable, assertPlausibleShape, IoError, isIoError } from '../errors.js';
 import { checkRegion, product, regionShape, stridesOf } from '../ndarray.js';
-import { AXIS_ORDER, type DType, type ImageSource, type NDArray, type Region } from '../types.js';
+import { AXIS_ORDER, type DType, type NDArray, type Region } from '../types.js';
 import { type ByteInput, byteLength, readTiffStructure } from './ifd.js';
 import { pageLayoutFromDescription, shapedPageSizes } from './metadata.js';
 import { fixBigEndianHorizontalPredictor } from './predictor.js';
@@ -89,12 +90,21 @@ interface TiffFileFacts {
   size: number;
 }
 
-/** Pixels of a (multi-page) TIFF, pages decoded on demand by geotiff. */
-export class TiffSource implements ImageSource {
+/** Below this many rows a strip is read together with its neighbours as one chunk (tifffile writes 1-row strips). */
+const MIN_CHUNK_ROWS = 64;
+
+/**
+ * Pixels of a (multi-page) TIFF, pages decoded on demand by geotiff: a region read decodes only the tiles or strips
+ * it overlaps. As a `ChunkedSource`, a chunk is one tile (or a run of strips) of one plane.
+ */
+export class TiffSource implements ChunkedSource {
   readonly name: string;
   readonly shape: readonly number[];
   readonly dtype: DType;
   readonly axes: string;
+  readonly chunkShape: readonly number[];
+  /** True for tiled files, false for strips. */
+  readonly #tiled: boolean;
   readonly #tiff: GeoTIFF;
   readonly #ifdCount: number;
   readonly #leading: LeadingDim[];
@@ -131,6 +141,10 @@ export class TiffSource implements ImageSource {
     assertDecodable(product(planeShape) * samples * bytesPerElement(this.dtype), file.size, name);
     this.#leading = dims;
     this.shape = [...dims.map((d) => d.size), ...planeShape];
+    this.#tiled = first.isTiled;
+    const tileHeight = Math.min(first.getTileHeight(), planeShape[0]!);
+    const chunkRows = this.#tiled ? tileHeight : tileHeight * Math.ceil(MIN_CHUNK_ROWS / tileHeight);
+    this.chunkShape = [...dims.map(() => 1), chunkRows, this.#tiled ? first.getTileWidth() : planeShape[1]!];
     assertPlausibleShape(this.shape, name);
     this.axes = axes === undefined ? guessAxes(this.shape, axesHint) : validateAxes(axes, this.shape, name);
     if (!this.axes.endsWith('YX')) {
@@ -149,6 +163,28 @@ export class TiffSource implements ImageSource {
       this.#pages.set(index, page);
     }
     return page;
+  }
+
+  chunkName(index: readonly number[]): string {
+    const rank = index.length;
+    const [row, column] = [index[rank - 2]!, index[rank - 1]!];
+    const leading = index.slice(0, -2).map((i, d) => `${this.#leading[d]!.axis}=${i}`);
+    const where = leading.length > 0 ? ` of plane ${leading.join(', ')}` : '';
+    return this.#tiled
+      ? `tile row ${row}, column ${column}${where}`
+      : `strips from row ${row * this.chunkShape[rank - 2]!}${where}`;
+  }
+
+  /** One chunk, clipped to the image (geotiff decodes only the tiles or strips inside it). */
+  async readChunk(index: readonly number[], options?: { signal?: AbortSignal }): Promise<NDArray> {
+    const start = index.map((c, i) => c * this.chunkShape[i]!);
+    const stop = start.map((s, i) => Math.min(this.shape[i]!, s + this.chunkShape[i]!));
+    try {
+      return await this.read({ start, stop }, options);
+    } catch (cause) {
+      if (!isIoError(cause) || options?.signal?.aborted) throw cause;
+      throw new IoError(cause._tag, this.name, `${this.chunkName(index)}: ${cause.problem}`, { cause });
+    }
   }
 
   async read(region?: Region, options?: { signal?: AbortSignal }): Promise<NDArray> {
