@@ -27,6 +27,7 @@ export {
   resolveOverlap,
 } from './memory.js';
 export { predict } from './predict.js';
+export { chunkBlock, partitionRegions, restrictGrid } from './regions.js';
 export { predictToWriter } from './stream.js';
 export {
   type AxisTile,
