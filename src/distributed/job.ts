@@ -16,7 +16,11 @@ import {
   chunkBlock,
   outputLayout,
   partitionRegions,
+  planTiles,
+  regionsFromCuts,
   resolveMemoryBudget,
+  resolveOverlap,
+  tileAlignedCuts,
 } from '../prediction/index.js';
 
 /** Tiling fixed for a whole run. */
@@ -100,6 +104,36 @@ export function planOutput(
   });
   const dtype = options.outputDtype === 'input' ? source.dtype : 'float32';
   return { axes, shape, dtype, regions: partitionRegions(shape, block) };
+}
+
+/**
+ * The output of `source` through `model`, split between tiles (no tile is predicted twice): for a single
+ * writer, which may write regions that share storage chunks one after the other.
+ */
+export function planTileAlignedOutput(
+  model: TiledModel,
+  source: ImageSource,
+  tiling: JobTiling,
+  options: { outputDtype: 'float32' | 'input'; regionSize?: number; minRegions?: number },
+): OutputPlan {
+  const { axes, shape } = outputLayout(source.axes, [...source.shape], model.facts.outChannels);
+  const letters = [...(model.facts.is3D ? 'ZYX' : 'YX')].filter((letter) => axes.includes(letter));
+  const spatialShape = letters.map((letter) => shape[axes.indexOf(letter)]!);
+  const overlap = resolveOverlap(tiling.tileSize, tiling.tileOverlap, model.facts.receptiveFieldHalo);
+  const grid = planTiles(spatialShape, tiling.tileSize, overlap, 2 ** model.facts.depth);
+  const iterated = [...axes].filter((letter) => letter !== 'C' && !letters.includes(letter));
+  const spatialCuts = tileAlignedCuts(grid, {
+    regionSize: options.regionSize ?? 1024,
+    minRegions: options.minRegions,
+    iteratedCount: iterated.reduce((n, letter) => n * shape[axes.indexOf(letter)]!, 1),
+  });
+  const cuts = [...axes].map((letter, i) => {
+    if (letter === 'C') return [0, shape[i]!];
+    const spatial = letters.indexOf(letter);
+    return spatial >= 0 ? spatialCuts[spatial]! : Array.from({ length: shape[i]! + 1 }, (_, k) => k);
+  });
+  const dtype = options.outputDtype === 'input' ? source.dtype : 'float32';
+  return { axes, shape, dtype, regions: regionsFromCuts(cuts) };
 }
 
 /** Models and images a worker keeps between jobs: one ONNX Runtime session per model. */

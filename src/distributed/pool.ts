@@ -11,7 +11,7 @@ import { loadModel } from '../careamist/node.js';
 import type { DType, ImageWriter, Region, TypedArray } from '../io/index.js';
 import { createImageWriter, openImage } from '../io/node/index.js';
 import { DistributedError } from './errors.js';
-import { planOutput, type RegionJob, runTiling } from './job.js';
+import { type OutputPlan, planTileAlignedOutput, type RegionJob, runTiling } from './job.js';
 
 export type ParentMessage =
   | { type: 'init'; threads: number }
@@ -37,7 +37,7 @@ export interface WorkersOptions {
   batchSize?: number;
   outputDtype?: 'float32' | 'input';
   availableMemoryBytes?: number;
-  /** Pixels of a region along Y and X (rounded to whole chunks; default 1024). */
+  /** Pixels of a region along the tiled axes (default 1024): whole tiles here, whole chunks on the queue. */
   regionSize?: number;
   /** OME-Zarr outputs: chunk shape along the output's tiled axes (default 256). */
   chunkSize?: number[];
@@ -94,10 +94,9 @@ export async function predictWithWorkers(
   const tiling = runTiling(model, source, options);
   const tiledAxes = model.facts.is3D ? 'ZYX' : 'YX';
   const isZarr = /\.zarr\/?$/i.test(output);
-  // Region edges on a 64-pixel grid for single files; on the chunk grid for OME-Zarr.
-  const plan = planOutput(model, source, {
+  // This process is the only writer, so regions may share chunks: they are cut between tiles instead.
+  const plan = planTileAlignedOutput(model, source, tiling, {
     outputDtype: options.outputDtype ?? 'float32',
-    chunks: (axes, shape) => outputChunks(axes, shape, isZarr ? options.chunkSize : [64, 64, 64], tiledAxes),
     regionSize: options.regionSize,
     minRegions: 2 * workers,
   });
@@ -136,7 +135,7 @@ export async function predictWithWorkers(
 /** Hands regions to idle children until all are written; the first failure stops everything. */
 function distribute(
   children: ChildProcess[],
-  plan: ReturnType<typeof planOutput>,
+  plan: OutputPlan,
   job: Omit<RegionJob, 'region'>,
   writer: ImageWriter,
   options: WorkersOptions,

@@ -82,3 +82,50 @@ export function chunkBlock(
   }
   return block;
 }
+
+/** The boxes between consecutive cut points, on every axis (`cuts[axis]` starts at 0, ends at the axis size). */
+export function regionsFromCuts(cuts: readonly (readonly number[])[]): Region[] {
+  let regions: Region[] = [{ start: [], stop: [] }];
+  for (const axisCuts of cuts) {
+    const next: Region[] = [];
+    for (const region of regions) {
+      for (let i = 0; i + 1 < axisCuts.length; i++) {
+        next.push({ start: [...region.start, axisCuts[i]!], stop: [...region.stop, axisCuts[i + 1]!] });
+      }
+    }
+    regions = next;
+  }
+  return regions;
+}
+
+/**
+ * Cut points along the tiled axes that fall between tiles' stitched parts, so no tile is predicted for two
+ * regions: about `regionSize` pixels per region, then fewer tiles per region (along the axis with the most
+ * pixels per region) until there are `minRegions` regions where the tiles allow. `grid` is the image's tile
+ * grid; `iterated` the sizes of the other (S, T, …) axes, cut at every index.
+ */
+export function tileAlignedCuts(
+  grid: TileGrid,
+  options: { regionSize: number; minRegions?: number; iteratedCount?: number },
+): number[][] {
+  const step = (axis: TileGrid[number]) =>
+    axis.length > 1 ? axis[1]!.stitchStart - axis[0]!.stitchStart : 1;
+  const perRegion = grid.map((axis) =>
+    Math.min(axis.length, Math.max(1, Math.round(options.regionSize / step(axis)))),
+  );
+  const count = () =>
+    (options.iteratedCount ?? 1) * grid.reduce((n, axis, a) => n * Math.ceil(axis.length / perRegion[a]!), 1);
+  while (count() < (options.minRegions ?? 1)) {
+    const widest = perRegion
+      .map((tiles, a) => ({ a, pixels: tiles * step(grid[a]!) }))
+      .filter(({ a }) => perRegion[a]! > 1)
+      .sort((x, y) => y.pixels - x.pixels)[0];
+    if (!widest) break;
+    perRegion[widest.a] = Math.ceil(perRegion[widest.a]! / 2);
+  }
+  return grid.map((axis, a) => {
+    const cuts = axis.filter((_, i) => i % perRegion[a]! === 0).map((tile) => tile.stitchStart);
+    const last = axis[axis.length - 1]!;
+    return [...cuts, last.stitchStart + last.cropSize];
+  });
+}

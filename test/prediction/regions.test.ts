@@ -9,7 +9,9 @@ import {
   partitionRegions,
   planTiles,
   predictToWriter,
+  regionsFromCuts,
   restrictGrid,
+  tileAlignedCuts,
 } from '../../src/prediction/index.js';
 import { boxModel, gradientXModel } from './fakes.js';
 
@@ -120,5 +122,29 @@ describe('predictToWriter with outputRegion', () => {
     }
     await pieces.close();
     expect(Buffer.from(pieces.result().data.buffer)).toEqual(Buffer.from(whole.result().data.buffer));
+  });
+});
+
+describe('tileAlignedCuts', () => {
+  it('cuts only between tiles, and splits until every worker has a region', () => {
+    const grid = planTiles([1024, 1024], [256, 256], [48, 48], 4);
+    const cuts = tileAlignedCuts(grid, { regionSize: 1024, minRegions: 4 });
+    const starts = grid.map((axis) => axis.map((t) => t.stitchStart));
+    for (const [a, axisCuts] of cuts.entries()) {
+      expect(axisCuts[0]).toBe(0);
+      expect(axisCuts[axisCuts.length - 1]).toBe(1024);
+      for (const cut of axisCuts.slice(1, -1)) expect(starts[a]).toContain(cut);
+    }
+    const regions = regionsFromCuts(cuts);
+    expect(regions).toHaveLength(4);
+    // Restricted to its region, each tile is predicted for exactly one region.
+    const used = regions.map((r) =>
+      restrictGrid(grid, [
+        [r.start[0]!, r.stop[0]!],
+        [r.start[1]!, r.stop[1]!],
+      ]).map((a) => a.length),
+    );
+    const total = used.reduce((n, [y, x]) => n + y! * x!, 0);
+    expect(total).toBe(grid[0]!.length * grid[1]!.length);
   });
 });
