@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CAREamist, createN2VConfig, openImage, writeImage } from '../src/node.js';
+import { countTiles, partitionRegions, planTiles, restrictGrid } from '../src/prediction/index.js';
 import { median, round } from './lib.js';
 
 const { values: flags } = parseArgs({
@@ -50,6 +51,20 @@ async function setup(): Promise<void> {
 }
 
 const PREDICT = ['--format', 'zarr', '--tile-size', '256', '256', '--tile-overlap', '48', '48'];
+/** Queue jobs of 512² (two chunks a side), so that the image makes jobs for every worker. */
+const QUEUE_REGION = Math.min(512, SIDE / 2);
+const QUEUE_SPLIT = ['--region-size', String(QUEUE_REGION)];
+
+/** Tiles predicted by one process, and by the queue's regions (tiles across a region edge are predicted twice). */
+function tileCounts(): { one: number; queue: number } {
+  const grid = planTiles([SIDE, SIDE], [256, 256], [48, 48], 4);
+  const regions = partitionRegions([SIDE, SIDE], [QUEUE_REGION, QUEUE_REGION]);
+  const queue = regions.reduce((n, r) => {
+    const ranges = r.start.map((s, i) => [s, r.stop[i]!] as [number, number]);
+    return n + countTiles(restrictGrid(grid, ranges));
+  }, 0);
+  return { one: countTiles(grid), queue };
+}
 
 function careamics(args: string[]): number {
   const started = performance.now();
@@ -100,6 +115,7 @@ async function queueRound(round: number): Promise<number | undefined> {
       p('run'),
       p('image.tif'),
       ...PREDICT,
+      ...QUEUE_SPLIT,
       '-o',
       p(`queue${round}`),
       '--queue',
@@ -154,6 +170,9 @@ const summary = {
   workersSpeedup: round(median(times.one) / median(times.workers), 2),
   queueSpeedup: times.queue.length ? round(median(times.one) / median(times.queue), 2) : undefined,
   identical,
+  tilesOneProcess: tileCounts().one,
+  tilesQueue: tileCounts().queue,
+  queueRegion: QUEUE_REGION,
 };
 console.log(
   `${SIDE}² float32, 256² tiles (overlap 48) → OME-Zarr; ${summary.cores} cores, load ${summary.loadAtStart}`,
@@ -164,6 +183,9 @@ console.log(
 );
 console.log(
   `--queue, ${WORKERS} workers     ${summary.queueMs ?? 'skipped (no redis-server)'} ms  (×${summary.queueSpeedup})`,
+);
+console.log(
+  `queue jobs ${QUEUE_REGION}²: ${summary.tilesQueue} tiles predicted vs ${summary.tilesOneProcess} in one process`,
 );
 console.log(`outputs identical: ${identical}`);
 console.log(JSON.stringify(summary));

@@ -136,6 +136,10 @@ export function planTileAlignedOutput(
   return { axes, shape, dtype, regions: regionsFromCuts(cuts) };
 }
 
+/** Models and images kept between jobs: the last few, since a long-lived worker sees many runs. */
+const KEPT_MODELS = 2;
+const KEPT_SOURCES = 4;
+
 /** Models and images a worker keeps between jobs: one ONNX Runtime session per model. */
 export class WorkerCache {
   readonly #models = new Map<string, Promise<CAREamist | FrozenModel>>();
@@ -154,6 +158,11 @@ export class WorkerCache {
       model = loadModel(job.model, { runtime: nodeRuntime(this.threads), normalization: job.normalization });
       model.catch(() => this.#models.delete(key));
       this.#models.set(key, model);
+      if (this.#models.size > KEPT_MODELS) {
+        const [oldestKey, oldest] = this.#models.entries().next().value!;
+        this.#models.delete(oldestKey);
+        void oldest.then((m) => m.dispose()).catch(() => undefined);
+      }
     }
     return model;
   }
@@ -165,6 +174,7 @@ export class WorkerCache {
       source = openImage(job.input, { axes: job.axes });
       source.catch(() => this.#sources.delete(key));
       this.#sources.set(key, source);
+      if (this.#sources.size > KEPT_SOURCES) this.#sources.delete(this.#sources.keys().next().value!);
     }
     return source;
   }
