@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { copyFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queueStatus, waitForRun } from '../../src/node.js';
@@ -159,6 +159,35 @@ describe.skipIf(!HAS_REDIS)('careamics predict --queue, careamics worker, caream
     expect(errorLines(third.stderr)).toEqual([
       `careamics: error: ${join(out, 'image_denoised.zarr')}: already exists; remove it or choose another -o`,
     ]);
+  }, 60_000);
+
+  it('a job failing every attempt fails the run (status and --wait say why); the next run takes the output over', async () => {
+    const out = p('failing');
+    await copyFile(p('image.tif'), p('doomed.tif'));
+    const args = ['predict', p('run'), p('doomed.tif'), '--format', 'zarr', ...TILING, '-o', out];
+    const queued = await cli(...args, '--queue', redis.url, '--attempts', '2', '--backoff', '100');
+    expect(queued.code).toBe(0);
+    const runId = runIdOf(queued.stdout);
+    await rm(p('doomed.tif'));
+    const worker = startWorker(['--queue', redis.url, ...FAST_STALL]);
+    try {
+      await expect(waitForRun(redis.url, runId, { pollMs: 200 })).rejects.toThrow(
+        new RegExp(`run ${runId} failed: .*doomed\\.tif`),
+      );
+      expect(worker.output()).toMatch(/failed \(attempt 1\)[^\n]*\n[\s\S]*failed \(attempt 2\)/);
+      const status = await cli('queue', 'status', '--queue', redis.url, '--run', runId);
+      expect(status.stdout).toMatch(new RegExp(`run ${runId} {2}failed \\(.*doomed\\.tif`));
+      expect(existsSync(join(out, 'doomed_denoised.zarr'))).toBe(false);
+      // The failed run holds the output no more: a new run takes it over and clears the failed one's partial image.
+      await copyFile(p('image.tif'), p('doomed.tif'));
+      const again = await cli(...args, '--queue', redis.url, '--wait');
+      expect(again.stderr).not.toContain('error');
+      expect(again.code).toBe(0);
+    } finally {
+      await worker.stop();
+    }
+    expect(await pixelBytes(join(out, 'doomed_denoised.zarr'))).toEqual(reference);
+    expect(await readdir(out)).toEqual(['doomed_denoised.zarr']);
   }, 60_000);
 
   it('one job per file for TIFF outputs, finalised the same way', async () => {
