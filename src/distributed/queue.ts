@@ -289,46 +289,42 @@ export interface RunStatus {
   failedReason?: string;
 }
 
-/** Progress of every run on the queue at `url` (newest last), or of one. */
+/** Progress of every run on the queue at `url` (oldest first), or of one. */
 export async function queueStatus(url: string, runId?: string): Promise<RunStatus[]> {
   const { target, redis } = await connect(url);
   const queue = new Queue(QUEUE_NAME, { connection: connectionOf(target) });
   try {
     const ids = runId ? [runId] : await redis.zrange(RUNS_KEY, '0', '-1');
     const runs: RunStatus[] = [];
-    for (const id of ids) {
-      const info = await redis.hgetall(runKey(id));
-      if (info['jobs'] === undefined) {
-        throw new DistributedError('RunFailed', `run ${id}: not found on ${url}`);
-      }
-      const jobs = Number(info['jobs']);
-      const counts = { waiting: 0, active: 0, completed: 0, failed: 0 };
-      let failedReason: string | undefined;
-      const states = await Promise.all(
-        Array.from({ length: jobs }, (_, i) => queue.getJobState(`${id}-${i}`)),
-      );
-      for (const [i, state] of states.entries()) {
-        if (state === 'active') counts.active++;
-        else if (state === 'completed') counts.completed++;
-        else if (state === 'failed') {
-          counts.failed++;
-          failedReason ??= (await queue.getJob(`${id}-${i}`))?.failedReason;
-        } else counts.waiting++;
-      }
-      const parent = await queue.getJobState(`${id}-finalise`);
-      const state = parent === 'completed' ? 'done' : parent === 'failed' ? 'failed' : 'running';
-      if (state === 'failed' && !failedReason)
-        failedReason = (await queue.getJob(`${id}-finalise`))?.failedReason;
-      const outputs = (JSON.parse(info['outputs'] ?? '[]') as FinaliseJobData['outputs']).map(
-        (o) => o.output,
-      );
-      runs.push({ runId: id, created: info['created']!, outputs, state, jobs, counts, failedReason });
-    }
+    for (const id of ids) runs.push(await runStatus(redis, queue, url, id));
     return runs;
   } finally {
     await queue.close();
     redis.disconnect();
   }
+}
+
+async function runStatus(redis: Redis, queue: Queue, url: string, id: string): Promise<RunStatus> {
+  const info = await redis.hgetall(runKey(id));
+  if (info['jobs'] === undefined) throw new DistributedError('RunFailed', `run ${id}: not found on ${url}`);
+  const jobs = Number(info['jobs']);
+  const counts = { waiting: 0, active: 0, completed: 0, failed: 0 };
+  let failedReason: string | undefined;
+  const states = await Promise.all(Array.from({ length: jobs }, (_, i) => queue.getJobState(`${id}-${i}`)));
+  for (const [i, state] of states.entries()) {
+    if (state === 'active') counts.active++;
+    else if (state === 'completed') counts.completed++;
+    else if (state === 'failed') {
+      counts.failed++;
+      failedReason ??= (await queue.getJob(`${id}-${i}`))?.failedReason;
+    } else counts.waiting++;
+  }
+  const parent = await queue.getJobState(`${id}-finalise`);
+  const state = parent === 'completed' ? 'done' : parent === 'failed' ? 'failed' : 'running';
+  if (state === 'failed' && !failedReason)
+    failedReason = (await queue.getJob(`${id}-finalise`))?.failedReason;
+  const outputs = (JSON.parse(info['outputs'] ?? '[]') as FinaliseJobData['outputs']).map((o) => o.output);
+  return { runId: id, created: info['created']!, outputs, state, jobs, counts, failedReason };
 }
 
 /** Waits for a run to finish (polling its status); throws `RunFailed` with the first job's error if it fails. */
@@ -337,17 +333,24 @@ export async function waitForRun(
   runId: string,
   options: { pollMs?: number; signal?: AbortSignal; onProgress?: (status: RunStatus) => void } = {},
 ): Promise<RunStatus> {
-  while (true) {
-    options.signal?.throwIfAborted();
-    const [status] = await queueStatus(url, runId);
-    options.onProgress?.(status!);
-    if (status!.state === 'done') return status!;
-    if (status!.state === 'failed') {
-      throw new DistributedError(
-        'RunFailed',
-        `run ${runId} failed: ${status!.failedReason ?? 'unknown reason'}`,
-      );
+  const { target, redis } = await connect(url);
+  const queue = new Queue(QUEUE_NAME, { connection: connectionOf(target) });
+  try {
+    while (true) {
+      options.signal?.throwIfAborted();
+      const status = await runStatus(redis, queue, url, runId);
+      options.onProgress?.(status);
+      if (status.state === 'done') return status;
+      if (status.state === 'failed') {
+        throw new DistributedError(
+          'RunFailed',
+          `run ${runId} failed: ${status.failedReason ?? 'unknown reason'}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, options.pollMs ?? 500));
     }
-    await new Promise((r) => setTimeout(r, options.pollMs ?? 500));
+  } finally {
+    await queue.close();
+    redis.disconnect();
   }
 }
