@@ -52,8 +52,15 @@ export function workerCommand(ctx: CliContext): Command {
           process.once('SIGINT', resolve);
           process.once('SIGTERM', resolve);
         });
-        ctx.io.stderr.write('worker: stopping after the jobs in hand…\n');
+        ctx.io.stderr.write('worker: stopping after the jobs in hand (Ctrl-C again to stop at once)…\n');
+        // A worker whose Redis is gone cannot hand its jobs back and would wait; a second signal ends it, as
+        // Ctrl-C twice does everywhere (its jobs' locks expire and they run elsewhere).
+        const atOnce = () => process.exit(130);
+        process.once('SIGINT', atOnce);
+        process.once('SIGTERM', atOnce);
         await worker.close();
+        process.off('SIGINT', atOnce);
+        process.off('SIGTERM', atOnce);
       },
     );
 }

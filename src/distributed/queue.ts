@@ -269,10 +269,14 @@ export async function startQueueWorker(
   worker.on('error', (err) => say(`worker: ${err.message.split('\n')[0]}`));
   await worker.waitUntilReady();
   return {
+    /** Waits for the jobs in hand, then lets go of Redis and the models. */
     close: async () => {
-      await worker.close();
-      await cache.dispose();
-      redis.disconnect();
+      try {
+        await worker.close();
+      } finally {
+        redis.disconnect();
+        await cache.dispose();
+      }
     },
   };
 }
