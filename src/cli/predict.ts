@@ -48,8 +48,8 @@ interface PredictCliOptions {
   workers: number;
   queue?: string;
   wait?: boolean;
-  attempts: number;
-  backoff: number;
+  attempts?: number;
+  backoff?: number;
   regionSize?: number;
   chunkSize?: number[];
 }
@@ -137,7 +137,16 @@ function checkDistributedOptions(o: PredictCliOptions): void {
   if ((o.queue !== undefined || o.workers > 1) && o.device !== 'cpu') {
     throw new UsageError('--workers and --queue predict on the CPU; drop --device');
   }
-  if (o.queue === undefined && o.wait) throw new UsageError('--wait applies to --queue only');
+  const queueOnly = { '--wait': o.wait, '--attempts': o.attempts, '--backoff': o.backoff };
+  for (const [name, value] of Object.entries(queueOnly)) {
+    if (value !== undefined && o.queue === undefined) throw new UsageError(`${name} applies to --queue only`);
+  }
+  const split = { '--region-size': o.regionSize, '--chunk-size': o.chunkSize };
+  for (const [name, value] of Object.entries(split)) {
+    if (value !== undefined && o.queue === undefined && o.workers === 1) {
+      throw new UsageError(`${name} applies to --workers and --queue only`);
+    }
+  }
   if (o.chunkSize && o.format !== 'zarr') throw new UsageError('--chunk-size applies to --format zarr only');
 }
 
@@ -149,7 +158,6 @@ async function enqueue(
   o: PredictCliOptions,
 ): Promise<void> {
   const queue = o.queue!;
-  await mkdir(plan.dir, { recursive: true });
   const run = await enqueuePrediction(
     queue,
     modelPath,
@@ -242,8 +250,8 @@ export function predictCommand(ctx: CliContext): Command {
     )
     .option('--queue <url>', 'enqueue jobs on Redis (redis://HOST:PORT/DB) for `careamics worker`s')
     .option('--wait', '--queue: wait until the workers are done (progress on stderr)')
-    .option('--attempts <n>', '--queue: tries per job before the run fails', positiveInt, 3)
-    .option('--backoff <ms>', '--queue: first retry delay, doubled at each retry', positiveInt, 1000)
+    .option('--attempts <n>', '--queue: tries per job before the run fails (default 3)', positiveInt)
+    .option('--backoff <ms>', '--queue: first retry delay, doubled at each retry (default 1000)', positiveInt)
     .option(
       '--region-size <pixels>',
       '--workers/--queue: pixels along Y and X per job, in whole chunks',

@@ -5,7 +5,7 @@
  * rest: retries with exponential backoff, and jobs whose worker died (its lock expired) run again elsewhere.
  */
 import { randomBytes } from 'node:crypto';
-import { rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { FlowProducer, type Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -119,6 +119,7 @@ export async function enqueuePrediction(
       }
       await lockOutput(redis, queue, url, output, runId);
       locked.push(output);
+      await mkdir(dirname(output), { recursive: true });
       const input = resolve(item.input);
       const source = await openImage(input, { axes: item.axes ?? model.axes });
       const job: RegionJob = {

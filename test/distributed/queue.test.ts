@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { copyFile, readdir, rm } from 'node:fs/promises';
+import { copyFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queueStatus, waitForRun } from '../../src/node.js';
@@ -210,7 +210,23 @@ describe('an unreachable Redis', () => {
     const url = `redis://127.0.0.1:${await freePort()}/0`;
     const { path, cleanup } = await tempDir();
     try {
-      const runs = [await cli('worker', '--queue', url), await cli('queue', 'status', '--queue', url)];
+      // Checked before the model is read: an empty stand-in will do.
+      await writeFile(join(path, 'model.onnx'), '');
+      await writeFile(join(path, 'image.npy'), '');
+      const predict = [
+        'predict',
+        join(path, 'model.onnx'),
+        join(path, 'image.npy'),
+        '--mean',
+        '0',
+        '--std',
+        '1',
+      ];
+      const runs = [
+        await cli(...predict, '-o', join(path, 'out'), '--queue', url),
+        await cli('worker', '--queue', url),
+        await cli('queue', 'status', '--queue', url),
+      ];
       for (const result of runs) {
         expect(result.code).toBe(1);
         expect(errorLines(result.stderr)).toEqual([

@@ -57,7 +57,7 @@ describe('careamics predict --workers', () => {
     60_000,
   );
 
-  it('refuses --workers with --queue, and --device with --workers', async () => {
+  it('refuses --workers with --queue, --device with --workers, and options of a way not taken', async () => {
     const both = await cli('predict', p('run'), p('image.tif'), '--workers', '2', '--queue', 'redis://h:1/0');
     expect(both.code).toBe(2);
     expect(errorLines(both.stderr)).toEqual([
@@ -65,6 +65,17 @@ describe('careamics predict --workers', () => {
     ]);
     const gpu = await cli('predict', p('run'), p('image.tif'), '--workers', '2', '--device', 'webgpu');
     expect(gpu.code).toBe(2);
+    // Options of the other ways are refused by name rather than ignored.
+    for (const [option, value, line] of [
+      ['--region-size', '512', '--region-size applies to --workers and --queue only'],
+      ['--attempts', '5', '--attempts applies to --queue only'],
+      ['--wait', undefined, '--wait applies to --queue only'],
+    ] as const) {
+      const args = value === undefined ? [option] : [option, value];
+      const result = await cli('predict', p('run'), p('image.tif'), ...args);
+      expect(result.code).toBe(2);
+      expect(errorLines(result.stderr)).toEqual([`careamics: error: ${line}`]);
+    }
   });
 });
 
