@@ -3,6 +3,8 @@ import { CareamicsError } from '../errors.js';
 export type DistributedErrorTag =
   /** Redis cannot be reached, or refuses the connection. */
   | 'QueueUnreachable'
+  /** An option that does not fit the image (a chunk size per tiled axis, …). */
+  | 'InvalidOption'
   /** The queue URL is not `redis://HOST:PORT/DB`. */
   | 'InvalidQueueUrl'
   /** Another run writes (or wrote) the same output. */

@@ -71,6 +71,12 @@ export function outputChunks(
   tiledAxes: string,
 ): number[] {
   const tiled = [...axes].filter((a) => tiledAxes.includes(a));
+  if (chunkSize !== undefined && chunkSize.length !== tiled.length) {
+    throw new DistributedError(
+      'InvalidOption',
+      `chunk size [${chunkSize.join(', ')}]: one value per tiled axis (${tiled.join(' ')}) is needed`,
+    );
+  }
   return [...axes].map((letter, i) => {
     const t = tiled.indexOf(letter);
     const size = t < 0 ? 1 : (chunkSize?.[t] ?? (letter === 'Z' ? 32 : 256));
@@ -89,18 +95,25 @@ export async function predictWithWorkers(
   options: WorkersOptions,
 ): Promise<{ axes: string; shape: number[]; regions: number; tiles: number }> {
   const { workers, normalization } = options;
+  // The model is loaded here only for what planning needs (tiling facts, training axes).
   const model = await loadModel(modelPath, { normalization });
-  const source = await openImage(input, { axes: options.axes ?? model.axes });
-  const tiling = runTiling(model, source, options);
+  const { source, tiling, plan } = await (async () => {
+    try {
+      const source = await openImage(input, { axes: options.axes ?? model.axes });
+      const tiling = runTiling(model, source, options);
+      // This process is the only writer, so regions may share chunks: they are cut between tiles instead.
+      const plan = planTileAlignedOutput(model, source, tiling, {
+        outputDtype: options.outputDtype ?? 'float32',
+        regionSize: options.regionSize,
+        minRegions: 2 * workers,
+      });
+      return { source, tiling, plan };
+    } finally {
+      await model.dispose();
+    }
+  })();
   const tiledAxes = model.facts.is3D ? 'ZYX' : 'YX';
   const isZarr = /\.zarr\/?$/i.test(output);
-  // This process is the only writer, so regions may share chunks: they are cut between tiles instead.
-  const plan = planTileAlignedOutput(model, source, tiling, {
-    outputDtype: options.outputDtype ?? 'float32',
-    regionSize: options.regionSize,
-    minRegions: 2 * workers,
-  });
-  await model.dispose();
   const chunks = isZarr ? outputChunks(plan.axes, plan.shape, options.chunkSize, tiledAxes) : undefined;
   const writer = await createImageWriter(output, {
     shape: plan.shape,
