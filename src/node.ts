@@ -23,6 +23,7 @@ export {
   pathKind,
   predictToDisk,
 } from './careamist/node.js';
+export * from './distributed/index.js';
 export { describeAdapter, nodeRuntime, nodeRuntimeOn } from './engine/node.js';
 export * from './index.js';
 export {

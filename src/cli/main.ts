@@ -13,6 +13,7 @@ import { exportCommand } from './export.js';
 import { infoCommand } from './info.js';
 import { noiseModelCommand } from './noiseModel.js';
 import { predictCommand } from './predict.js';
+import { queueCommand, workerCommand } from './queue.js';
 import { type CliContext, type CliIo, createContext } from './shared.js';
 import { trainCommand } from './train.js';
 
@@ -32,16 +33,21 @@ export function createProgram(ctx: CliContext): Command {
       '\nExit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (Ctrl-C).\n' +
         'Example:\n  careamics config n2v --axes YX -o config.yaml\n' +
         '  careamics train config.yaml --train-source data/ --work-dir run\n' +
-        '  careamics predict run data/ -o denoised/',
+        '  careamics predict run data/ -o denoised/\n' +
+        '  careamics predict run big.tif --format zarr --workers 4\n' +
+        '  careamics predict run data/ --format zarr --queue redis://HOST:6379/0; careamics worker --queue redis://HOST:6379/0',
     );
-  for (const command of [
+  const commands = [
     configCommand,
     trainCommand,
     predictCommand,
+    workerCommand,
+    queueCommand,
     exportCommand,
     infoCommand,
     noiseModelCommand,
-  ]) {
+  ];
+  for (const command of commands) {
     program.addCommand(command(ctx));
   }
   const configure = (command: Command) => {

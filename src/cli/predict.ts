@@ -6,15 +6,19 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import {
   type Device,
+  enqueuePrediction,
   isIoError,
   listImages,
   loadModel,
   openImage,
   pathKind,
   predictToDisk,
+  predictWithWorkers,
+  waitForRun,
 } from '../node.js';
 import { CliError, UsageError } from './errors.js';
 import { bar, ProgressBar } from './progress.js';
+import { formatRun } from './queue.js';
 import {
   axesOption,
   type CliContext,
@@ -41,6 +45,13 @@ interface PredictCliOptions {
   mean?: number[];
   std?: number[];
   device: Device;
+  workers: number;
+  queue?: string;
+  wait?: boolean;
+  attempts?: number;
+  backoff?: number;
+  regionSize?: number;
+  chunkSize?: number[];
 }
 
 /** `<name>_denoised.tif` (or `.zarr`): the input's name without its extension(s). */
@@ -118,6 +129,87 @@ async function checkModelArgument(modelPath: string, o: PredictCliOptions): Prom
   }
 }
 
+/** `--workers`, `--queue` and their options, checked together: usage errors. */
+function checkDistributedOptions(o: PredictCliOptions): void {
+  if (o.queue !== undefined && o.workers > 1) {
+    throw new UsageError('--workers and --queue exclude each other: with --queue, start `careamics worker`s');
+  }
+  if ((o.queue !== undefined || o.workers > 1) && o.device !== 'cpu') {
+    throw new UsageError('--workers and --queue predict on the CPU; drop --device');
+  }
+  const queueOnly = { '--wait': o.wait, '--attempts': o.attempts, '--backoff': o.backoff };
+  for (const [name, value] of Object.entries(queueOnly)) {
+    if (value !== undefined && o.queue === undefined) throw new UsageError(`${name} applies to --queue only`);
+  }
+  const split = { '--region-size': o.regionSize, '--chunk-size': o.chunkSize };
+  for (const [name, value] of Object.entries(split)) {
+    if (value !== undefined && o.queue === undefined && o.workers === 1) {
+      throw new UsageError(`${name} applies to --workers and --queue only`);
+    }
+  }
+  if (o.chunkSize && o.format !== 'zarr') throw new UsageError('--chunk-size applies to --format zarr only');
+}
+
+/** `--queue`: creates the outputs, enqueues the jobs, and with `--wait` follows the run to its end. */
+async function enqueue(
+  ctx: CliContext,
+  modelPath: string,
+  plan: { dir: string; inputs: string[]; outputs: string[] },
+  o: PredictCliOptions,
+): Promise<void> {
+  const queue = o.queue!;
+  const run = await enqueuePrediction(
+    queue,
+    modelPath,
+    plan.inputs.map((input, i) => ({ input, output: plan.outputs[i]!, axes: o.axes })),
+    {
+      tileSize: o.tileSize,
+      tileOverlap: o.tileOverlap,
+      tta: o.tta,
+      batchSize: o.batchSize,
+      outputDtype: o.outputDtype,
+      availableMemoryBytes: freemem(),
+      normalization: o.mean && o.std ? { mean: o.mean, std: o.std } : undefined,
+      regionSize: o.regionSize,
+      chunkSize: o.chunkSize,
+      attempts: o.attempts,
+      backoffMs: o.backoff,
+    },
+  );
+  ctx.io.stdout.write(
+    `run ${run.runId}: ${run.jobs} job(s) for ${plan.inputs.length} image(s) on ${queue} → ${run.outputs.join(', ')}
+`,
+  );
+  if (!o.wait) {
+    ctx.io.stdout.write(
+      `start workers with: careamics worker --queue ${queue}
+follow with: careamics queue status --queue ${queue}
+`,
+    );
+    return;
+  }
+  const progress = new ProgressBar(ctx.io.stderr);
+  try {
+    const status = await withInterrupt(
+      ctx,
+      () => `stopped waiting; run ${run.runId} goes on (careamics queue status --queue ${queue})`,
+      (signal) =>
+        waitForRun(queue, run.runId, {
+          signal,
+          onProgress: (s) =>
+            progress.update(
+              `run ${s.runId} ${bar(s.counts.completed, s.jobs)} job ${s.counts.completed}/${s.jobs}`,
+            ),
+        }),
+    );
+    progress.done();
+    ctx.io.stdout.write(`${formatRun(status)}
+`);
+  } finally {
+    progress.done();
+  }
+}
+
 export function predictCommand(ctx: CliContext): Command {
   return new Command('predict')
     .description('denoise an image, or every image of a folder, with a trained model')
@@ -150,6 +242,26 @@ export function predictCommand(ctx: CliContext): Command {
     .option('--mean <values...>', '.onnx models: training mean per channel', collect(finiteNumber))
     .option('--std <values...>', '.onnx models: training std per channel', collect(finiteNumber))
     .addOption(deviceOption())
+    .option(
+      '--workers <n>',
+      'processes on this machine, each its own ONNX Runtime session with cores/n threads',
+      positiveInt,
+      1,
+    )
+    .option('--queue <url>', 'enqueue jobs on Redis (redis://HOST:PORT/DB) for `careamics worker`s')
+    .option('--wait', '--queue: wait until the workers are done (progress on stderr)')
+    .option('--attempts <n>', '--queue: tries per job before the run fails (default 3)', positiveInt)
+    .option('--backoff <ms>', '--queue: first retry delay, doubled at each retry (default 1000)', positiveInt)
+    .option(
+      '--region-size <pixels>',
+      '--workers/--queue: pixels along Y and X per job, in whole chunks',
+      positiveInt,
+    )
+    .option(
+      '--chunk-size <sizes...>',
+      'OME-Zarr chunk size, Y X or Z Y X (default 256; --queue jobs are whole chunks)',
+      collect(positiveInt),
+    )
     .action(async (modelPath: string, sourcePath: string, o: PredictCliOptions) => {
       const spatial = (sizes: number[] | undefined, name: string) => {
         if (sizes && sizes.length !== 2 && sizes.length !== 3) {
@@ -158,8 +270,14 @@ export function predictCommand(ctx: CliContext): Command {
       };
       spatial(o.tileSize, '--tile-size');
       spatial(o.tileOverlap, '--tile-overlap');
+      spatial(o.chunkSize, '--chunk-size');
+      checkDistributedOptions(o);
       const plan = await planOutputs(sourcePath, o.format, o.output);
       await checkModelArgument(modelPath, o);
+      if (o.queue !== undefined) {
+        await enqueue(ctx, modelPath, plan, o);
+        return;
+      }
       const runtime = await deviceRuntime(ctx, o.device);
       const model = await loadModel(modelPath, {
         runtime,
@@ -178,7 +296,7 @@ export function predictCommand(ctx: CliContext): Command {
             await mkdir(plan.dir, { recursive: true });
             const label = `${plan.inputs.length > 1 ? `image ${i + 1}/${plan.inputs.length} ` : ''}${basename(input)}`;
             const started = performance.now();
-            const result = await predictToDisk(model, source, plan.outputs[i], {
+            const settings = {
               tileSize: o.tileSize,
               tileOverlap: o.tileOverlap,
               tta: o.tta,
@@ -186,9 +304,24 @@ export function predictCommand(ctx: CliContext): Command {
               outputDtype: o.outputDtype,
               availableMemoryBytes: freemem(),
               signal,
-              onProgress: (done, total) =>
-                progress.update(`${label} ${bar(done, total)} tile ${done}/${total}`, done === total),
-            });
+            };
+            const result =
+              o.workers > 1
+                ? await predictWithWorkers(modelPath, input, plan.outputs[i], {
+                    ...settings,
+                    workers: o.workers,
+                    axes: source.axes,
+                    normalization: o.mean && o.std ? { mean: o.mean, std: o.std } : undefined,
+                    regionSize: o.regionSize,
+                    chunkSize: o.chunkSize,
+                    onProgress: (done, total) =>
+                      progress.update(`${label} ${bar(done, total)} region ${done}/${total}`, done === total),
+                  })
+                : await predictToDisk(model, source, plan.outputs[i], {
+                    ...settings,
+                    onProgress: (done, total) =>
+                      progress.update(`${label} ${bar(done, total)} tile ${done}/${total}`, done === total),
+                  });
             written++;
             const seconds = ((performance.now() - started) / 1000).toFixed(1);
             progress.done();

@@ -14,7 +14,9 @@ export type IoErrorTag =
   | 'AbsurdDimensions'
   | 'AxesMismatch'
   | 'RegionOutOfBounds'
-  | 'ShapeMismatch';
+  | 'ShapeMismatch'
+  | 'AlreadyExists'
+  | 'WriteFailed';
 
 /** An image I/O failure naming the file (or in-memory source) and the problem. */
 export class IoError<Tag extends IoErrorTag = IoErrorTag> extends CareamicsError<Tag> {

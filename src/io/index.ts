@@ -44,4 +44,11 @@ export {
   type Region,
   type TypedArray,
 } from './types.js';
-export { createOmeZarr, type OmeZarrWriteOptions, OmeZarrWriter, openOmeZarr, ZarrSource } from './zarr.js';
+export {
+  createOmeZarr,
+  type OmeZarrWriteOptions,
+  OmeZarrWriter,
+  openOmeZarr,
+  openOmeZarrWriter,
+  ZarrSource,
+} from './zarr.js';

@@ -245,6 +245,8 @@ export class OmeZarrWriter implements ImageWriter {
   readonly dtype: DType;
   readonly axes: string;
   readonly name: string;
+  /** Chunk shape: regions made of whole chunks never share one, so separate writers may write them at once. */
+  readonly chunks: readonly number[];
   readonly #array: zarr.Array<zarr.DataType, zarr.Mutable>;
   readonly #options: OmeZarrWriteOptions;
   /** Writes are chained: two regions sharing a chunk must not read-modify-write it concurrently. */
@@ -253,6 +255,7 @@ export class OmeZarrWriter implements ImageWriter {
   constructor(array: zarr.Array<zarr.DataType, zarr.Mutable>, options: OmeZarrWriteOptions) {
     this.#array = array;
     this.#options = options;
+    this.chunks = [...array.chunks];
     this.shape = [...options.shape];
     this.dtype = options.dtype;
     this.axes = options.axes;
@@ -307,4 +310,23 @@ export async function createOmeZarr(
     compress: options.compress ?? true,
   });
   return new OmeZarrWriter(array as zarr.Array<zarr.DataType, zarr.Mutable>, { ...options, axes });
+}
+
+/**
+ * A writer onto an OME-Zarr image that already exists in `store` (created by `createOmeZarr`, maybe in another
+ * process): for writing some of its regions. `close()` only waits for the writes.
+ */
+export async function openOmeZarrWriter(store: zarr.Mutable, name = '<zarr>'): Promise<OmeZarrWriter> {
+  const source = await openOmeZarr(store as zarr.Readable, { name });
+  const root = zarr.root(store);
+  const node = await zarr.open(root);
+  const path = node.kind === 'array' ? undefined : multiscalesOf(node.attrs)?.datasets?.[0]?.path;
+  const array = path === undefined ? node : await zarr.open(root.resolve(path), { kind: 'array' });
+  if (!isDType(source.dtype)) throw new IoError('UnsupportedDtype', name, `Zarr dtype ${source.dtype}`);
+  return new OmeZarrWriter(array as zarr.Array<zarr.DataType, zarr.Mutable>, {
+    shape: source.shape,
+    dtype: source.dtype,
+    axes: source.axes,
+    name,
+  });
 }

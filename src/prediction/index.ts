@@ -27,6 +27,13 @@ export {
   resolveOverlap,
 } from './memory.js';
 export { predict } from './predict.js';
+export {
+  chunkBlock,
+  partitionRegions,
+  regionsFromCuts,
+  restrictGrid,
+  tileAlignedCuts,
+} from './regions.js';
 export { predictToWriter } from './stream.js';
 export {
   type AxisTile,

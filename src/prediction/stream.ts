@@ -1,9 +1,10 @@
 import { castFloat32 } from '../io/dtype.js';
-import { product, stridesOf } from '../io/ndarray.js';
+import { checkRegion, product, stridesOf } from '../io/ndarray.js';
 import type { ImageSource, ImageWriter, NDArray, Region } from '../io/types.js';
 import { PredictionError } from './errors.js';
 import { copyStrided, type ImageLayout, outputLayout, rangeOffsets, resolveLayout } from './layout.js';
 import { chooseTileSize, resolveMemoryBudget, resolveOverlap } from './memory.js';
+import { restrictGrid } from './regions.js';
 import { type AxisTile, countTiles, planTiles, reflectIndex, type TileGrid } from './tiling.js';
 import { withTTA } from './tta.js';
 import type { Normalization, PredictFn, PredictOptions } from './types.js';
@@ -14,6 +15,8 @@ const EPS = 1e-6;
 interface Band {
   lead: AxisTile[];
   input: NDArray;
+  /** Where the band's input starts along X (its tiles' first pixel). */
+  readStartX: number;
   output: Float32Array;
   outputRegion: Region;
   remaining: number;
@@ -30,6 +33,8 @@ interface Plan {
   outChannels: number;
   /** Tile shape as the model sees it, without the batch axis: (C, [Z,] Y, X). */
   tileShape: number[];
+  /** The part of the output predicted, per source axis: `[from, to)` (the whole axis unless `outputRegion`). */
+  ranges: [number, number][];
 }
 
 /**
@@ -69,7 +74,7 @@ async function runPrediction(
   const plan = makePlan(source, writer, options);
   const normalization = checkNormalization(options.normalization, plan.inChannels, plan.outChannels);
   const run = options.tta ? withTTA(predictFn) : predictFn;
-  const samples = product(plan.layout.iterAxes.map((axis) => source.shape[axis]!));
+  const samples = product(plan.layout.iterAxes.map((axis) => plan.ranges[axis]![1] - plan.ranges[axis]![0]));
   const total = samples * countTiles(plan.grid);
   const xTiles = plan.grid[plan.grid.length - 1]!;
   let done = 0;
@@ -106,7 +111,7 @@ async function runPrediction(
     options.onProgress?.(done, total);
   };
 
-  for (const { sample, lead } of bandsOf(plan, source.shape)) {
+  for (const { sample, lead } of bandsOf(plan)) {
     signal?.throwIfAborted();
     const band = await openBand(plan, source, sample, lead, xTiles.length, signal);
     for (const tile of xTiles) {
@@ -146,16 +151,37 @@ function makePlan(source: ImageSource, writer: ImageWriter, options: PredictOpti
       tileOverlap: options.tileOverlap,
     });
   const overlap = resolveOverlap(tileSize, options.tileOverlap, model.receptiveFieldHalo);
-  const grid = planTiles(spatialShape, tileSize, overlap, 2 ** model.depth);
+  const writerAxis = (letter: string) => writerAxes.indexOf(letter);
+  const ranges = sourceRanges(layout, writer, writerAxis, options.outputRegion);
+  const grid = restrictGrid(
+    planTiles(spatialShape, tileSize, overlap, 2 ** model.depth),
+    layout.spatialAxes.map((axis) => ranges[axis]!),
+  );
   return {
     layout,
     grid,
-    writerAxis: (letter) => writerAxes.indexOf(letter),
+    ranges,
+    writerAxis,
     writerRank: writerAxes.length,
     inChannels: model.inChannels,
     outChannels: model.outChannels,
     tileShape: [model.inChannels, ...grid.map((axis) => axis[0]!.size)],
   };
+}
+
+/** `outputRegion` (writer axes) as a range per source axis; the whole axis where absent, and always for C. */
+function sourceRanges(
+  layout: ImageLayout,
+  writer: ImageWriter,
+  writerAxis: (letter: string) => number,
+  region: Region | undefined,
+): [number, number][] {
+  if (region !== undefined) checkRegion(region, writer.shape, 'outputRegion');
+  return [...layout.axes].map((letter, axis) => {
+    const w = writerAxis(letter);
+    if (region === undefined || letter === 'C') return [0, layout.shape[axis]!];
+    return [region.start[w]!, region.stop[w]!];
+  });
 }
 
 function checkNormalization(norm: Normalization | undefined, inChannels: number, outChannels: number) {
@@ -199,10 +225,11 @@ function applyPerChannel(
 }
 
 /** Every row of tiles: samples in order, then the tiles of the leading spatial axes in order. */
-function* bandsOf(plan: Plan, shape: readonly number[]): Generator<{ sample: number[]; lead: AxisTile[] }> {
-  const iterSizes = plan.layout.iterAxes.map((axis) => shape[axis]!);
+function* bandsOf(plan: Plan): Generator<{ sample: number[]; lead: AxisTile[] }> {
+  const iterRanges = plan.layout.iterAxes.map((axis) => plan.ranges[axis]!);
   const leadAxes = plan.grid.slice(0, -1);
-  for (const sample of indexTuples(iterSizes)) {
+  for (const offsets of indexTuples(iterRanges.map(([from, to]) => to - from))) {
+    const sample = offsets.map((offset, i) => iterRanges[i]![0] + offset);
     for (const pick of indexTuples(leadAxes.map((axis) => axis.length))) {
       yield { sample, lead: pick.map((i, a) => leadAxes[a]![i]!) };
     }
@@ -231,6 +258,10 @@ async function openBand(
   signal: AbortSignal | undefined,
 ): Promise<Band> {
   const { layout } = plan;
+  const xAxis = layout.spatialAxes[layout.spatialAxes.length - 1]!;
+  const xTiles = plan.grid[plan.grid.length - 1]!;
+  const readStartX = xTiles[0]!.start;
+  const readStopX = Math.min(layout.shape[xAxis]!, Math.max(...xTiles.map((t) => t.start + t.size)));
   const inputRegion = bandRegion(
     layout,
     source.shape,
@@ -238,6 +269,8 @@ async function openBand(
     (axis) => [axis.start, axis.start + axis.size],
     lead,
   );
+  inputRegion.start[xAxis] = readStartX;
+  inputRegion.stop[xAxis] = readStopX;
   const input = await source.read(inputRegion, { signal });
   const expectedShape = inputRegion.stop.map((stop, i) => stop - inputRegion.start[i]!);
   if (input.shape.join() !== expectedShape.join()) {
@@ -254,9 +287,10 @@ async function openBand(
     (axis) => [axis.stitchStart, axis.stitchStart + axis.cropSize],
     lead,
   );
+  [outLayoutRegion.start[xAxis], outLayoutRegion.stop[xAxis]] = plan.ranges[xAxis]!;
   const outputRegion = toWriterRegion(plan, outLayoutRegion);
   const size = product(outputRegion.stop.map((stop, i) => stop - outputRegion.start[i]!));
-  return { lead, input, output: new Float32Array(size), outputRegion, remaining: tiles };
+  return { lead, input, readStartX, output: new Float32Array(size), outputRegion, remaining: tiles };
 }
 
 /**
@@ -319,7 +353,7 @@ function gatherBatch(plan: Plan, batch: { band: Band; tile: AxisTile }[]): Float
       ...(plan.grid.length === 2 ? [new Int32Array(1)] : []),
       ...tiles.map((t, a) => {
         const axis = layout.spatialAxes[a]!;
-        const readStart = a === tiles.length - 1 ? 0 : t.start;
+        const readStart = a === tiles.length - 1 ? band.readStartX : t.start;
         const size = layout.shape[axis]!;
         const offsets = new Int32Array(t.size);
         for (let j = 0; j < t.size; j++)
@@ -361,7 +395,7 @@ function pasteTile(plan: Plan, output: Float32Array, slot: number, band: Band, t
     ...(plan.grid.length === 2 ? [new Int32Array(1)] : []),
     ...tiles.map((t, a) => {
       const w = plan.writerAxis(layout.axes[layout.spatialAxes[a]!]!);
-      const start = a === tiles.length - 1 ? t.stitchStart : 0;
+      const start = a === tiles.length - 1 ? t.stitchStart - band.outputRegion.start[w]! : 0;
       return rangeOffsets(start, t.cropSize, bandStrides[w]!);
     }),
   ];

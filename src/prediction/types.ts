@@ -1,4 +1,4 @@
-import type { NDArray } from '../io/types.js';
+import type { NDArray, Region } from '../io/types.js';
 
 /**
  * Runs the model on a batch of tiles of shape `(B, C, [Z,] Y, X)` (C order, normalized) and resolves to the
@@ -54,6 +54,12 @@ export interface PredictOptions {
   availableMemoryBytes?: number;
   /** Fraction of `availableMemoryBytes` to use (default 0.5). */
   memoryFraction?: number;
+  /**
+   * `predictToWriter` only: predict and write just this box of the output (writer axes; C is always whole),
+   * with the tiles of the whole image, so boxes predicted apart (other processes, other machines) stitch to
+   * exactly the whole-image prediction. See `partitionRegions`.
+   */
+  outputRegion?: Region;
   onProgress?: (tilesDone: number, total: number) => void;
   signal?: AbortSignal;
 }

@@ -78,6 +78,7 @@ describe('public API', () => {
       'isIoError',
       'openImageData',
       'openOmeZarr',
+      'openOmeZarrWriter',
       'openTiff',
       'readAll',
       'regionShape',
@@ -88,12 +89,14 @@ describe('public API', () => {
     const nodeOnly = Object.keys(nodeApi).filter((name) => !(name in browserApi));
     expect(nodeOnly.sort()).toEqual([
       'createImageWriter',
+      'createOmeZarrFolder',
       'createOmeZarrPath',
       'listImageFiles',
       'listImages',
       'openFolder',
       'openImage',
       'openOmeZarrPath',
+      'openOmeZarrWriterPath',
       'temporarySibling',
       'writeFileAtomic',
       'writeImage',

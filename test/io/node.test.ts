@@ -6,11 +6,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { extractRegion } from '../../src/io/ndarray.js';
 import {
   createImageWriter,
+  createOmeZarrFolder,
   createOmeZarrPath,
   isIoError,
   listImageFiles,
   openFolder,
   openImage,
+  openOmeZarrWriterPath,
   readAll,
   writeFileAtomic,
   writeImage,
@@ -148,5 +150,32 @@ describe.skipIf(!HAS_TIFFFILE)('tifffile interop', () => {
       'import sys, tifffile\nwith tifffile.TiffFile(sys.argv[1]) as t: print(t.is_imagej, t.series[0].axes, list(t.series[0].shape))';
     const out = execFileSync('/usr/bin/python3', ['-c', script, path], { encoding: 'utf8' }).trim();
     expect(out).toBe('True TZCYX [2, 4, 3, 8, 9]');
+  });
+});
+
+describe('an OME-Zarr written by several processes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'careamics-zarr-shared-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is created empty once (a second creation fails), then written region by region by other writers', async () => {
+    const path = join(dir, 'shared.zarr');
+    const options = { shape: [40, 60], dtype: 'uint16' as const, axes: 'YX', chunks: [20, 30] };
+    const created = await createOmeZarrFolder(path, options);
+    expect(created.chunks).toEqual([20, 30]);
+    await expect(createOmeZarrFolder(path, options)).rejects.toThrow(`${path}: already exists`);
+    const data = Uint16Array.from({ length: 40 * 60 }, (_, i) => i);
+    for (const start of [
+      [0, 0],
+      [0, 30],
+      [20, 0],
+      [20, 30],
+    ]) {
+      const writer = await openOmeZarrWriterPath(path);
+      expect(writer.axes).toBe('YX');
+      const region = { start, stop: [start[0]! + 20, start[1]! + 30] };
+      await writer.write(region, extractRegion({ data, shape: [40, 60] }, region).data);
+      await writer.close();
+    }
+    expect(Array.from((await (await openImage(path)).read()).data)).toEqual(Array.from(data));
   });
 });

@@ -80,16 +80,17 @@ export async function writeImage(path: string, array: NDArray, options: WriteOpt
 }
 
 /**
- * An `ImageWriter` for `path`: OME-Zarr folders stream chunk by chunk; single-file formats assemble the
+ * An `ImageWriter` for `path`: OME-Zarr folders stream chunk by chunk (`chunks`: their shape, default 256 along
+ * Y and X); single-file formats assemble the
  * image in memory and write it atomically on `close()`.
  */
 export async function createImageWriter(
   path: string,
-  options: WriteOptions & { shape: readonly number[]; dtype: DType },
+  options: WriteOptions & { shape: readonly number[]; dtype: DType; chunks?: readonly number[] },
 ): Promise<ImageWriter> {
-  const { shape, dtype, ...writeOptions } = options;
+  const { shape, dtype, chunks, ...writeOptions } = options;
   if ((options.format ?? (isZarrPath(path) ? 'zarr' : undefined)) === 'zarr') {
-    return createOmeZarrPath(path, { shape, dtype, axes: options.axes });
+    return createOmeZarrPath(path, { shape, dtype, axes: options.axes, chunks });
   }
   return new ArrayWriter({ shape, dtype, axes: options.axes, name: path }, (array) =>
     writeImage(path, array, writeOptions),

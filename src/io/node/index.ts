@@ -19,4 +19,4 @@ export {
   type WriteOptions,
   writeImage,
 } from './files.js';
-export { createOmeZarrPath, openOmeZarrPath } from './zarr.js';
+export { createOmeZarrFolder, createOmeZarrPath, openOmeZarrPath, openOmeZarrWriterPath } from './zarr.js';

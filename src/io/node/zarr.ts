@@ -1,4 +1,4 @@
-import { rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import FileSystemStore from '@zarrita/storage/fs';
 import { IoError } from '../errors.js';
 import {
@@ -6,6 +6,7 @@ import {
   type OmeZarrWriteOptions,
   type OmeZarrWriter,
   openOmeZarr,
+  openOmeZarrWriter,
   type ZarrSource,
 } from '../zarr.js';
 import { temporarySibling } from './atomic.js';
@@ -41,4 +42,36 @@ export async function createOmeZarrPath(
     await rm(temp, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** A writer onto an OME-Zarr folder that exists (another process created it): writes regions, renames nothing. */
+export async function openOmeZarrWriterPath(path: string): Promise<OmeZarrWriter> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info?.isDirectory())
+    throw new IoError('FileNotFound', path, 'no such folder (an OME-Zarr image is a folder)');
+  return openOmeZarrWriter(new FileSystemStore(path), path);
+}
+
+/**
+ * Creates an empty OME-Zarr image (metadata, no chunks) at `path`, which must not exist: the folder is made
+ * first, so of two processes creating the same path, the second fails (`AlreadyExists`).
+ */
+export async function createOmeZarrFolder(
+  path: string,
+  options: Omit<OmeZarrWriteOptions, 'onAbort' | 'onClose'>,
+): Promise<OmeZarrWriter> {
+  try {
+    await mkdir(path);
+  } catch (cause) {
+    const exists = (cause as NodeJS.ErrnoException).code === 'EEXIST';
+    throw new IoError(
+      exists ? 'AlreadyExists' : 'WriteFailed',
+      path,
+      exists ? 'already exists' : String(cause),
+      {
+        cause,
+      },
+    );
+  }
+  return createOmeZarr(new FileSystemStore(path), { name: path, ...options });
 }
