@@ -16,7 +16,12 @@ export {
   drawAugmentation,
 } from './augmentation.js';
 export { DataError, type DataErrorTag, isDataError } from './errors.js';
-export { type ImageStatistics, imageStatistics } from './imageStatistics.js';
+export {
+  type GroupedMoments,
+  groupedMoments,
+  type ImageStatistics,
+  imageStatistics,
+} from './imageStatistics.js';
 export {
   buildStructPattern,
   getStratifiedCoords,
