@@ -98,7 +98,14 @@ export {
   noiseModelMoments,
   signalObservationPairs,
 } from './noise/index.js';
-export type { AxesArray, ModelFacts, Normalization, PredictFn, PredictOptions } from './prediction/index.js';
+export type {
+  AxesArray,
+  ModelFacts,
+  Normalization,
+  PredictFn,
+  PredictOptions,
+  Standardization,
+} from './prediction/index.js';
 export { PredictionError, predict, predictToWriter, withTTA } from './prediction/index.js';
 export type {
   EpochRecord,

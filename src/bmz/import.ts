@@ -42,7 +42,7 @@ export interface ImportedBmz {
   rdf: Record<string, unknown>;
   /** The ONNX weights; absent when the package has only CAREamics' UNet state dict. */
   onnx?: Uint8Array;
-  /** CAREamics' UNet state dict (a `torch.save` file), read when the package has no ONNX weights. */
+  /** CAREamics' UNet state dict (a `torch.save` file), when the package carries one (with or without ONNX). */
   careamicsStateDict?: Uint8Array;
   input: TensorSpec;
   output: TensorSpec;
@@ -158,22 +158,25 @@ function packagedFile(files: Record<string, Uint8Array>, source: string, what: s
   return files[normalizePath(source)];
 }
 
-/** The ONNX weights, or CAREamics' UNet state dict when there are none; anything else is refused. */
+/** The ONNX weights and CAREamics' UNet state dict, either or both; a package with neither is refused. */
 function packagedWeights(
   rdf: Record<string, unknown>,
   files: Record<string, Uint8Array>,
 ): { onnx?: Uint8Array; careamicsStateDict?: Uint8Array } {
   const weights = isRecord(rdf.weights) ? rdf.weights : {};
   const { onnx, pytorch_state_dict: torch } = weights;
+  const careamicsStateDict =
+    isRecord(torch) && typeof torch.source === 'string' && isCareamicsUNet(torch.architecture)
+      ? packagedFile(files, torch.source, 'PyTorch weights')
+      : undefined;
   if (isRecord(onnx) && typeof onnx.source === 'string') {
     if (onnx.external_data != null)
       throw new BmzError('NoOnnxWeights', 'ONNX weights with external data are not supported', {
         file: onnx.source,
       });
-    return { onnx: packagedFile(files, onnx.source, 'ONNX weights') };
+    return { onnx: packagedFile(files, onnx.source, 'ONNX weights'), careamicsStateDict };
   }
-  if (isRecord(torch) && typeof torch.source === 'string' && isCareamicsUNet(torch.architecture))
-    return { careamicsStateDict: packagedFile(files, torch.source, 'PyTorch weights') };
+  if (careamicsStateDict) return { careamicsStateDict };
   const formats = Object.keys(weights).filter((k) => weights[k] != null);
   const torchNote = isRecord(torch)
     ? `; its pytorch_state_dict architecture ${architectureName(torch.architecture)} is not CAREamics' UNet`

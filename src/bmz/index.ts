@@ -21,7 +21,12 @@ export {
   createBmzPredictor,
   testBmz,
 } from './predictor.js';
-export { type ProcessingStep, SUPPORTED_PROCESSING } from './processing.js';
+export {
+  type ProcessingStep,
+  type SampleStandardization,
+  SUPPORTED_PROCESSING,
+  splitSampleStandardization,
+} from './processing.js';
 export {
   type BmzAuthor,
   type BmzNormalization,
@@ -31,6 +36,6 @@ export {
   unetHalo,
 } from './rdf.js';
 export type { TrainingSummary } from './readme.js';
-export type { SpatialAxis, TensorSpec } from './tensors.js';
+export { canonicalAxisIds, type SpatialAxis, type TensorSpec } from './tensors.js';
 export { centredTestCrop, normalizedPredict } from './testInput.js';
 export type { Tensor } from './types.js';

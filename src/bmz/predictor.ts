@@ -7,7 +7,7 @@ import { createSession, type Runtime } from '../engine/runtime.js';
 import type { ModelFacts } from '../prediction/types.js';
 import { BmzError } from './errors.js';
 import type { BmzModelFacts, BmzTolerance, ImportedBmz } from './import.js';
-import { compileProcessing } from './processing.js';
+import { compileProcessing, type ProcessingStep } from './processing.js';
 import { canonicalAxisIds, canonicalShape, modelShape } from './tensors.js';
 import type { Tensor } from './types.js';
 
@@ -43,10 +43,17 @@ function checkShape(facts: BmzModelFacts, data: Float32Array, shape: readonly nu
   });
 }
 
-/** Compiles the package's ONNX graph and processing into a predictor. */
-export async function createBmzPredictor(imported: ImportedBmz, runtime: Runtime): Promise<BmzPredictor> {
+/**
+ * Compiles the package's ONNX graph and processing into a predictor. `preprocessing` replaces the package's
+ * (its steps after a whole-sample standardization the caller applies itself).
+ */
+export async function createBmzPredictor(
+  imported: ImportedBmz,
+  runtime: Runtime,
+  options: { preprocessing?: readonly ProcessingStep[] } = {},
+): Promise<BmzPredictor> {
   const { input, output, facts } = imported;
-  const pre = compileProcessing(input.processing, 'inputs[0].preprocessing');
+  const pre = compileProcessing(options.preprocessing ?? input.processing, 'inputs[0].preprocessing');
   const post = compileProcessing(output.processing, 'outputs[0].postprocessing');
   const inAxes = canonicalAxisIds(input);
   const outAxes = canonicalAxisIds(output);

@@ -100,8 +100,7 @@ const OPS: Record<string, Compile> = {
     return (t) => alongAxis(t, axis, mean.length, where, (v, k) => (v - mean[k]) / (std[k] + BMZ_EPS));
   },
   zero_mean_unit_variance: (kwargs) => {
-    const eps = typeof kwargs.eps === 'number' ? kwargs.eps : BMZ_EPS;
-    const axes = Array.isArray(kwargs.axes) ? kwargs.axes.map(String) : undefined;
+    const { axes, eps } = standardizationKwargs(kwargs);
     return (t) => standardize(t, axes ?? t.axes.filter((a) => a !== 'batch'), eps);
   },
   scale_linear: (kwargs, where) => {
@@ -124,6 +123,49 @@ const OPS: Record<string, Compile> = {
   },
   sigmoid: (_kwargs, where) => (t) => alongAxis(t, undefined, 1, where, (v) => 1 / (1 + Math.exp(-v))),
 };
+
+function standardizationKwargs(kwargs: Record<string, unknown>) {
+  return {
+    eps: typeof kwargs.eps === 'number' ? kwargs.eps : BMZ_EPS,
+    axes: Array.isArray(kwargs.axes) ? kwargs.axes.map(String) : undefined,
+  };
+}
+
+/** A leading `zero_mean_unit_variance`, whose statistics are the whole sample's, and the steps after it. */
+export interface SampleStandardization {
+  /** The axis ids reduced together; all but batch when absent. */
+  axes: string[] | undefined;
+  eps: number;
+  /** The remaining steps, each pointwise: they run tile by tile. */
+  rest: ProcessingStep[];
+}
+
+/** Steps that leave values as they are (careamics-js computes in float32 throughout). */
+const VALUE_PRESERVING = new Set(['ensure_dtype']);
+
+/**
+ * Splits off a preprocessing's `zero_mean_unit_variance` for whole-sample statistics: it must be the first step
+ * that changes values (after it every supported step is pointwise, so tiles compute what the whole sample
+ * would). Undefined when there is none; throws `BmzError` (UnsupportedProcessing) naming a later one.
+ */
+export function splitSampleStandardization(
+  steps: readonly ProcessingStep[],
+  where: string,
+): SampleStandardization | undefined {
+  const at = steps.findIndex((s) => s.id === 'zero_mean_unit_variance');
+  if (at < 0) return undefined;
+  const later = steps.findIndex((s, i) => s.id === 'zero_mean_unit_variance' && i > at);
+  const before = steps.slice(0, at).findIndex((s) => !VALUE_PRESERVING.has(s.id));
+  if (later >= 0 || before >= 0) {
+    const i = later >= 0 ? later : at;
+    fail(
+      `${where}[${i}] (zero_mean_unit_variance)`,
+      'careamics-js computes whole-sample statistics only for a single zero_mean_unit_variance that is the first step changing values',
+    );
+  }
+  const { axes, eps } = standardizationKwargs(steps[at]!.kwargs ?? {});
+  return { axes, eps, rest: [...steps.slice(0, at), ...steps.slice(at + 1)] };
+}
 
 /** The step ids `compileProcessing` accepts. */
 export const SUPPORTED_PROCESSING = Object.keys(OPS);

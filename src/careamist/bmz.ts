@@ -120,7 +120,7 @@ function syntheticTestImage(a: UNetConfig, n: Normalization) {
 
 /**
  * The configuration and weights of a package holding CAREamics' UNet state dict (`importBmz` gives
- * `careamicsStateDict` when there are no ONNX weights): the configuration from its `careamics.yaml`, with the
+ * `careamicsStateDict`, ONNX weights or not): the configuration from its `careamics.yaml`, with the
  * statistics of the rdf's preprocessing where the configuration has none.
  */
 export function readCareamicsPackage(bmz: ImportedBmz): {

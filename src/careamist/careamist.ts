@@ -108,11 +108,19 @@ export class CAREamist extends TiledModel {
 
   /**
    * A CAREamist from a BioImage Model Zoo package holding CAREamics' UNet state dict and its `careamics.yaml`
-   * (as CAREamics exports them): trainable further, with a fresh optimizer, and exportable again.
+   * (as CAREamics and careamics-js export them): trainable further, with a fresh optimizer, and exportable again.
+   * Called on a subclass, makes one of it.
    */
-  static async fromBmz(bmz: ImportedBmz, options: CAREamistOptions): Promise<CAREamist> {
+  static async fromBmz<T extends CAREamist>(
+    this: new (
+      config: Configuration,
+      options: CAREamistOptions,
+    ) => T,
+    bmz: ImportedBmz,
+    options: CAREamistOptions,
+  ): Promise<T> {
     const { config, tensors } = readCareamicsPackage(bmz);
-    const careamist = new CAREamist(config, options);
+    const careamist = new this(config, options);
     await careamist.loadWeights(tensors, bmz.source, 0);
     careamist.stats = configuredStats(careamist.config);
     return careamist;

@@ -4,12 +4,36 @@
  * their batch norm is folded into the convolutions.
  */
 import onnxProto from 'onnx-proto';
-import { type BmzPredictor, createBmzPredictor, type ImportedBmz, testBmz } from '../bmz/index.js';
+import {
+  type BmzPredictor,
+  canonicalAxisIds,
+  createBmzPredictor,
+  type ImportedBmz,
+  splitSampleStandardization,
+  testBmz,
+} from '../bmz/index.js';
 import type { Configuration } from '../config/index.js';
+import { groupedMoments } from '../data/index.js';
 import { createSession, type DeviceInfo, type Runtime, runSession } from '../engine/index.js';
+import type { ImageSource } from '../io/types.js';
 import { unetHalo } from '../models/index.js';
-import type { ModelFacts, Normalization, PredictFn } from '../prediction/index.js';
+import {
+  type ModelFacts,
+  type Normalization,
+  type PredictFn,
+  resolveLayout,
+  type Standardization,
+} from '../prediction/index.js';
 import { CAREamistError, TiledModel } from './tiled.js';
+
+/** A package's leading `zero_mean_unit_variance`, computed on the whole image before tiling. */
+interface WholeImageStandardization {
+  /** Each sample (S, T, [Z] index: bioimage.io's batch) its own statistics, unless the step reduces batch. */
+  perSample: boolean;
+  /** Each channel its own statistics, unless the step reduces channel. */
+  perChannel: boolean;
+  eps: number;
+}
 
 export class FrozenModel extends TiledModel {
   private constructor(
@@ -24,8 +48,32 @@ export class FrozenModel extends TiledModel {
     readonly device: DeviceInfo | undefined,
     /** The imported package, for BMZ models: its description, test tensors and statistics. */
     readonly bmz?: ImportedBmz,
+    private readonly wholeImage?: WholeImageStandardization,
   ) {
     super();
+  }
+
+  /** bioimage.io's per-sample statistics are the whole sample's, not a tile's: computed before tiling. */
+  protected override async standardizationFor(
+    source: ImageSource,
+    signal?: AbortSignal,
+  ): Promise<Standardization | undefined> {
+    if (!this.wholeImage) return undefined;
+    const { perSample, perChannel, eps } = this.wholeImage;
+    const layout = resolveLayout(source.axes, source.shape, this.facts, source.name);
+    const sampleAxes = perSample ? layout.iterAxes : [];
+    const channelAxes = perChannel && layout.channelAxis >= 0 ? [layout.channelAxis] : [];
+    const moments = await groupedMoments(source, [...sampleAxes, ...channelAxes], { signal });
+    const groupChannels = channelAxes.length === 1 ? source.shape[layout.channelAxis]! : 1;
+    const samples = moments.mean.length / groupChannels;
+    const per = (values: number[]) =>
+      Array.from({ length: samples }, (_, k) =>
+        Array.from(
+          { length: this.facts.inChannels },
+          (_, c) => values[k * groupChannels + (groupChannels === 1 ? 0 : c)]!,
+        ),
+      );
+    return { mean: per(moments.mean), std: per(moments.std), eps };
   }
 
   /** The CAREamics configuration a package carries (`careamics.yaml`), when it has one. */
@@ -54,7 +102,12 @@ export class FrozenModel extends TiledModel {
         `${bmz.source}: the input size step [${facts.step}] is not a power of two; cannot tile this model`,
       );
     }
-    const predictor: BmzPredictor = await createBmzPredictor(bmz, runtime);
+    const standardization = splitSampleStandardization(bmz.input.processing, 'inputs[0].preprocessing');
+    const wholeImage =
+      standardization && wholeImageStandardization(bmz, standardization.axes, standardization.eps);
+    const predictor: BmzPredictor = await createBmzPredictor(bmz, runtime, {
+      preprocessing: standardization?.rest,
+    });
     return new FrozenModel(
       'bmz',
       bmz.source,
@@ -65,6 +118,7 @@ export class FrozenModel extends TiledModel {
       () => predictor.dispose(),
       runtime.device,
       bmz,
+      wholeImage,
     );
   }
 
@@ -99,6 +153,23 @@ export class FrozenModel extends TiledModel {
     if (!this.bmz) throw new CAREamistError(`${this.source}: only BMZ packages carry a test`);
     return testBmz(this.bmz, runtime);
   }
+}
+
+/** Which statistics a step reducing `axes` (default all but batch) asks for; spatial axes must all be reduced. */
+function wholeImageStandardization(
+  bmz: ImportedBmz,
+  axes: string[] | undefined,
+  eps: number,
+): WholeImageStandardization {
+  const [batch, channel, ...spatial] = canonicalAxisIds(bmz.input);
+  const reduced = axes ?? [channel!, ...spatial];
+  const kept = spatial.filter((id) => !reduced.includes(id));
+  if (kept.length > 0) {
+    throw new CAREamistError(
+      `${bmz.source}: inputs[0].preprocessing zero_mean_unit_variance keeps axes [${kept}] apart; careamics-js standardizes over whole images (all of ${spatial.join(', ')})`,
+    );
+  }
+  return { perSample: !reduced.includes(batch!), perChannel: !reduced.includes(channel!), eps };
 }
 
 export interface OnnxFacts extends ModelFacts {

@@ -1,10 +1,11 @@
 /**
  * Any model file to a model that predicts, browser-safe (bytes in): a careamics-js or CAREamics Lightning
  * (`.ckpt`) checkpoint becomes a `CAREamist` (trainable further, exportable), as does a BioImage Model Zoo zip
- * holding only CAREamics' UNet state dict; a zip with ONNX weights or a bare ONNX graph a `FrozenModel`.
+ * carrying CAREamics' UNet state dict and careamics.yaml; a zip with only ONNX weights (or loaded `frozen`) or
+ * a bare ONNX graph a `FrozenModel`.
  * `careamics-js/node` adds paths and work directories; the command line and the web app both come through here.
  */
-import { importBmz } from '../bmz/index.js';
+import { type ImportedBmz, importBmz } from '../bmz/index.js';
 import { onDevice } from '../engine/index.js';
 import type { Normalization } from '../prediction/index.js';
 import { CAREamist, type CAREamistOptions } from './careamist.js';
@@ -16,6 +17,11 @@ export type LoadedModel = CAREamist | FrozenModel;
 export interface LoadModelOptions extends CAREamistOptions {
   /** The training statistics of a bare ONNX file, which does not store them (checkpoints and packages do). */
   normalization?: Normalization;
+  /**
+   * BMZ packages: predict with the package's ONNX weights and processing even when it carries CAREamics' state
+   * dict (bioimage.io's own test reproduces that exactly); default: such a package loads as a trainable CAREamist.
+   */
+  frozen?: boolean;
 }
 
 type Loader = (bytes: Uint8Array, name: string, options: LoadModelOptions) => Promise<LoadedModel>;
@@ -55,6 +61,7 @@ export async function loadModel(
     );
   }
   refuseStatisticsUnlessOnnx(format.kind, name, options);
+  refuseFrozenUnlessBmz(format.kind, name, options);
   return format.load(bytes, name, options);
 }
 
@@ -71,6 +78,17 @@ export function refuseStatisticsUnlessOnnx(
   }
 }
 
+/** Only BMZ packages can load either way; checkpoints are trainable and ONNX files frozen whatever is asked. */
+export function refuseFrozenUnlessBmz(
+  kind: ModelKind | 'config',
+  name: string,
+  options: Pick<LoadModelOptions, 'frozen'>,
+): void {
+  if (kind !== 'bmz' && options.frozen !== undefined) {
+    throw new CAREamistError(`${name}: frozen applies to BMZ .zip packages only`);
+  }
+}
+
 /** A loaded checkpoint must be able to predict: it was saved after training, with its statistics. */
 export async function requireStatistics<T extends CAREamist>(careamist: T, name: string): Promise<T> {
   if (!careamist.normalization) {
@@ -84,11 +102,33 @@ async function loadCheckpoint(bytes: Uint8Array, name: string, options: LoadMode
   return requireStatistics(await CAREamist.fromCheckpoint(bytes, options, name), name);
 }
 
-/** A package with ONNX weights predicts as packaged; one with only CAREamics' UNet state dict trains further. */
-async function loadBmz(bytes: Uint8Array, name: string, options: LoadModelOptions) {
-  const bmz = await importBmz(bytes, name);
-  if (!bmz.onnx) return requireStatistics(await CAREamist.fromBmz(bmz, options), name);
+/** Whether a package can be rebuilt as a trainable CAREamist: CAREamics' UNet state dict and its careamics.yaml. */
+export function isTrainablePackage(bmz: ImportedBmz): boolean {
+  return bmz.careamicsStateDict !== undefined && bmz.config !== undefined;
+}
+
+/**
+ * A package carrying CAREamics' UNet state dict and careamics.yaml (CAREamics' and careamics-js' exports) trains
+ * further; one with only ONNX weights, or any package with `frozen`, predicts as packaged (its ONNX graph and
+ * processing, which bioimage.io's test reproduces exactly). `trainable` builds the CAREamist (a subclass's).
+ */
+export async function loadBmzPackage(
+  bmz: ImportedBmz,
+  options: LoadModelOptions,
+  trainable: (bmz: ImportedBmz, options: LoadModelOptions) => Promise<CAREamist> = (b, o) =>
+    CAREamist.fromBmz(b, o),
+): Promise<LoadedModel> {
+  if (options.frozen && !bmz.onnx)
+    throw new CAREamistError(
+      `${bmz.source}: frozen needs ONNX weights; the package has only CAREamics' state dict`,
+    );
+  if (!options.frozen && (isTrainablePackage(bmz) || !bmz.onnx))
+    return requireStatistics(await trainable(bmz, options), bmz.source);
   return FrozenModel.fromBmz(bmz, await onDevice(options.runtime, options.device));
+}
+
+async function loadBmz(bytes: Uint8Array, name: string, options: LoadModelOptions) {
+  return loadBmzPackage(await importBmz(bytes, name), options);
 }
 
 async function loadOnnx(bytes: Uint8Array, name: string, options: LoadModelOptions) {

@@ -5,6 +5,7 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { freemem, totalmem } from 'node:os';
 import { basename, join, resolve } from 'node:path';
+import { importBmz } from '../bmz/index.js';
 import { type Configuration, loadConfigYaml } from '../config/index.js';
 import { nodeRuntime } from '../engine/node.js';
 import type { ImageSource } from '../io/index.js';
@@ -22,9 +23,12 @@ import {
 import { folderImages, openFolderImages } from './folders.js';
 import type { FrozenModel } from './frozen.js';
 import {
+  isTrainablePackage,
   type LoadModelOptions,
+  loadBmzPackage,
   loadModel as loadModelBytes,
   modelFileKind,
+  refuseFrozenUnlessBmz,
   refuseStatisticsUnlessOnnx,
   requireStatistics,
 } from './load.js';
@@ -104,8 +108,9 @@ export class CAREamist extends CoreCAREamist {
 
   /**
    * Loads a trained model from a work directory (its last checkpoint), a `.safetensors` checkpoint or a CAREamics
-   * Lightning `.ckpt` (then `train(data, { resume: true })` continues that run into `workDir`), or starts an
-   * untrained one from a config YAML. For BMZ packages and ONNX files, which predict only, see `loadModel`.
+   * Lightning `.ckpt` (then `train(data, { resume: true })` continues that run into `workDir`), a BMZ package
+   * carrying CAREamics' state dict and careamics.yaml, or starts an untrained one from a config YAML. ONNX-only
+   * packages and ONNX files predict only: see `loadModel`.
    */
   static async load(path: string, options: NodeCAREamistOptions = {}): Promise<CAREamist> {
     const info = await stat(path).catch((cause) => {
@@ -113,16 +118,22 @@ export class CAREamist extends CoreCAREamist {
     });
     const file = info.isDirectory() ? join(path, RUN_FILES.lastCheckpoint) : path;
     const kind = modelFileKind(file);
-    if (kind === 'bmz' || kind === 'onnx') {
-      throw new CAREamistError(
-        `${path}: a ${kind.toUpperCase()} model predicts only; open it with loadModel()`,
-      );
+    if (kind === 'onnx') {
+      throw new CAREamistError(`${path}: an ONNX model predicts only; open it with loadModel()`);
     }
     const bytes = await readFile(file).catch((cause) => {
       throw new CAREamistError(`${file}: cannot read the checkpoint (${(cause as Error).message})`, {
         cause,
       });
     });
+    if (kind === 'bmz') {
+      const bmz = await importBmz(new Uint8Array(bytes), path);
+      if (!isTrainablePackage(bmz))
+        throw new CAREamistError(
+          `${path}: a BMZ package without CAREamics' state dict and careamics.yaml predicts only; open it with loadModel()`,
+        );
+      return CAREamist.fromBmz(bmz, { ...options, runtime: options.runtime ?? nodeRuntime() });
+    }
     if (kind === 'config') {
       return new CAREamist(loadConfigYaml(bytes.toString('utf8')).config, options);
     }
@@ -261,8 +272,9 @@ export async function pathKind(path: string): Promise<PathKind> {
 }
 
 /**
- * Any model on disk, ready to predict: a work dir or `.safetensors` checkpoint (a `CAREamist`), a BMZ zip or an
- * ONNX file (a `FrozenModel`; ONNX needs `normalization`). Runs on onnxruntime-node unless `runtime` is given.
+ * Any model on disk, ready to predict: a work dir, a checkpoint or a BMZ zip carrying CAREamics' state dict and
+ * careamics.yaml (a `CAREamist`), an ONNX-only BMZ zip (or any, with `frozen`) or an ONNX file (a `FrozenModel`;
+ * ONNX needs `normalization`). Runs on onnxruntime-node unless `runtime` is given.
  */
 export async function loadModel(
   path: string,
@@ -277,9 +289,17 @@ export async function loadModel(
   const runtime = options.runtime ?? nodeRuntime();
   if (kind === 'run' || kind === 'checkpoint') {
     refuseStatisticsUnlessOnnx('checkpoint', path, options);
+    refuseFrozenUnlessBmz('checkpoint', path, options);
     return requireStatistics(await CAREamist.load(path, { ...options, runtime }), path);
   }
-  // Checkpoints were opened above as the Node CAREamist (work dir and paths); what is left predicts only.
+  if (kind === 'bmz') {
+    refuseStatisticsUnlessOnnx('bmz', path, options);
+    const bmz = await importBmz(new Uint8Array(await readFile(path)), path);
+    // A trainable package becomes the Node CAREamist (work dir and paths), as checkpoints do.
+    const loaded = await loadBmzPackage(bmz, { ...options, runtime }, (b, o) => CAREamist.fromBmz(b, o));
+    return loaded as CAREamist | FrozenModel;
+  }
+  // Checkpoints and packages were opened above; what is left (a bare ONNX graph) predicts only.
   const loaded = await loadModelBytes(new Uint8Array(await readFile(path)), path, { ...options, runtime });
   return loaded as FrozenModel;
 }

@@ -14,6 +14,8 @@ import {
   type PredictOptions,
   predict,
   predictToWriter,
+  type Standardization,
+  toImageSource,
 } from '../prediction/index.js';
 
 export class CAREamistError extends CareamicsError<'CAREamistError'> {
@@ -25,7 +27,7 @@ export class CAREamistError extends CareamicsError<'CAREamistError'> {
 /** A model file's kind: a careamics-js checkpoint (or work dir), a BMZ package, or a bare ONNX graph. */
 export type ModelKind = 'checkpoint' | 'bmz' | 'onnx';
 
-export type PredictionSettings = Omit<PredictOptions, 'model' | 'normalization'>;
+export type PredictionSettings = Omit<PredictOptions, 'model' | 'normalization' | 'standardization'>;
 
 export abstract class TiledModel {
   abstract readonly kind: ModelKind;
@@ -42,21 +44,43 @@ export abstract class TiledModel {
   /** Releases the ONNX Runtime sessions. */
   abstract dispose(): Promise<void>;
 
+  /**
+   * Statistics the model computes from the whole image before tiling (a BMZ package's per-sample
+   * `zero_mean_unit_variance`); none by default.
+   */
+  protected async standardizationFor(
+    _source: ImageSource,
+    _signal?: AbortSignal,
+  ): Promise<Standardization | undefined> {
+    return undefined;
+  }
+
   /** Tiled prediction of a whole image (any size; tiles chosen from a memory budget unless given). */
-  predict(source: ImageSource | AxesArray, settings: PredictionSettings = {}): Promise<AxesArray> {
-    return predict(source, this.network(), this.predictionOptions(settings));
+  async predict(input: ImageSource | AxesArray, settings: PredictionSettings = {}): Promise<AxesArray> {
+    const source = toImageSource(input);
+    return predict(source, this.network(), await this.predictionOptions(source, settings));
   }
 
   /** Streams the prediction region by region into `writer` (TIFF, OME-Zarr, …): bounded memory. */
-  predictToWriter(
+  async predictToWriter(
     source: ImageSource,
     writer: ImageWriter,
     settings: PredictionSettings = {},
   ): Promise<void> {
-    return predictToWriter(source, writer, this.network(), this.predictionOptions(settings));
+    const options = await this.predictionOptions(source, settings).catch(async (err) => {
+      await writer.abort().catch(() => undefined);
+      throw err;
+    });
+    return predictToWriter(source, writer, this.network(), options);
   }
 
-  private predictionOptions(settings: PredictionSettings): PredictOptions {
-    return { ...settings, model: this.facts, normalization: this.normalization };
+  private async predictionOptions(
+    source: ImageSource,
+    settings: PredictionSettings,
+  ): Promise<PredictOptions> {
+    const standardization = await this.standardizationFor(source, settings.signal);
+    return standardization
+      ? { ...settings, model: this.facts, standardization }
+      : { ...settings, model: this.facts, normalization: this.normalization };
   }
 }

@@ -14,7 +14,7 @@ import {
   type PathKind,
   pathKind,
 } from '../node.js';
-import { axesOption, type CliContext, readConfig } from './shared.js';
+import { axesOption, type CliContext, loadedAs, readConfig } from './shared.js';
 
 type Info = Record<string, string | number | boolean | null | undefined>;
 
@@ -106,6 +106,7 @@ async function modelInfo(path: string, kind: PathKind, loaded: CAREamist | Froze
     bmz: 'BMZ package',
   };
   const info: Info = { model: path, kind: kinds[kind] };
+  if (kind === 'bmz') info.loads_as = loadedAs(loaded);
   if (loaded instanceof CAREamist) {
     Object.assign(info, configInfo(loaded.config));
     info.parameters = loaded.engineModel?.parameterCount;
@@ -113,12 +114,41 @@ async function modelInfo(path: string, kind: PathKind, loaded: CAREamist | Froze
     info.training = trainingInfo(loaded);
     const l = loaded.lightning;
     if (l) info.lightning = `epoch ${l.epoch}, global_step ${l.globalStep} (${l.epochsDone} epoch(s) done)`;
+    if (kind === 'bmz') await frozenPackageInfo(path, info);
     return info;
   }
-  Object.assign(info, bmzInfo(loaded));
+  return Object.assign(info, await packageInfo(loaded));
+}
+
+/** The package's description and bioimage.io's test, run on its ONNX weights. */
+async function packageInfo(loaded: FrozenModel): Promise<Info> {
   const test = await loaded.testPackage(nodeRuntime());
-  info.test = `${test.passed ? 'passed' : 'FAILED'} (max |Δ| ${test.maxAbsDiff.toExponential(1)})`;
-  return info;
+  return {
+    ...bmzInfo(loaded),
+    test: `${test.passed ? 'passed' : 'FAILED'} (max |Δ| ${test.maxAbsDiff.toExponential(1)})`,
+  };
+}
+
+/** A trainable package's ONNX side, when it has one: what `--frozen` would load and its test. */
+async function frozenPackageInfo(path: string, info: Info): Promise<void> {
+  const frozen = await loadModel(path, { frozen: true }).catch(() => undefined);
+  if (!frozen) {
+    info.onnx = "none (CAREamics' state dict only)";
+    return;
+  }
+  try {
+    const { name, description, authors, format_version, test } = await packageInfo(frozen as FrozenModel);
+    Object.assign(info, {
+      name,
+      description,
+      authors,
+      format_version,
+      test,
+      onnx: 'also packaged (--frozen)',
+    });
+  } finally {
+    await frozen.dispose();
+  }
 }
 
 async function onnxInfo(path: string): Promise<Info> {

@@ -27,6 +27,7 @@ import {
   deviceRuntime,
   finiteNumber,
   isDirectory,
+  loadedAs,
   nonNegativeInt,
   positiveInt,
   requireExisting,
@@ -44,6 +45,7 @@ interface PredictCliOptions {
   outputDtype: 'float32' | 'input';
   mean?: number[];
   std?: number[];
+  frozen?: boolean;
   device: Device;
   workers: number;
   queue?: string;
@@ -119,6 +121,9 @@ async function checkModelArgument(modelPath: string, o: PredictCliOptions): Prom
     );
   }
   const statistics = o.mean !== undefined || o.std !== undefined;
+  if (kind !== 'bmz' && o.frozen) {
+    throw new UsageError('--frozen applies to BMZ .zip packages only');
+  }
   if (kind !== 'onnx' && statistics) {
     throw new UsageError('--mean and --std apply to .onnx models only; the others carry their statistics');
   }
@@ -241,6 +246,10 @@ export function predictCommand(ctx: CliContext): Command {
     )
     .option('--mean <values...>', '.onnx models: training mean per channel', collect(finiteNumber))
     .option('--std <values...>', '.onnx models: training std per channel', collect(finiteNumber))
+    .option(
+      '--frozen',
+      "BMZ .zip: predict with the package's ONNX weights and processing, as bioimage.io does, even when it carries CAREamics' state dict",
+    )
     .addOption(deviceOption())
     .option(
       '--workers <n>',
@@ -282,7 +291,9 @@ export function predictCommand(ctx: CliContext): Command {
       const model = await loadModel(modelPath, {
         runtime,
         normalization: o.mean && o.std ? { mean: o.mean, std: o.std } : undefined,
+        frozen: o.frozen,
       });
+      ctx.io.stderr.write(`model: ${modelPath} as ${loadedAs(model)}\n`);
       const progress = new ProgressBar(ctx.io.stderr);
       let written = 0;
       try {

@@ -2,7 +2,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { InvalidArgumentError, Option } from 'commander';
 import { axesProblem, ConfigError, loadConfigYaml } from '../config/index.js';
-import { DEVICES, type Device, nodeRuntimeOn, type Runtime } from '../node.js';
+import { CAREamist, DEVICES, type Device, type FrozenModel, nodeRuntimeOn, type Runtime } from '../node.js';
 import { CliError, configErrorLine, InterruptedError } from './errors.js';
 
 /** A text stream: process.stdout/stderr, or a capture in tests. */
@@ -164,4 +164,12 @@ export async function withInterrupt<T>(
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+/** What `loadModel` made of a model file, in words (the CLI's `predict` says it too). */
+export function loadedAs(loaded: CAREamist | FrozenModel): string {
+  if (loaded instanceof CAREamist) return "CAREamist, trainable (CAREamics' state dict and careamics.yaml)";
+  return loaded.kind === 'bmz'
+    ? "FrozenModel, predicts only (the package's ONNX weights and processing)"
+    : 'FrozenModel, predicts only (ONNX graph)';
 }

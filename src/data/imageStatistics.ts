@@ -62,3 +62,50 @@ export async function imageStatistics(
   const { mins, maxes } = range.finalize() as { mins: number[]; maxes: number[] };
   return { min: mins[0]!, max: maxes[0]!, mean: moments.mean[0]!, std: moments.std(0) };
 }
+
+export interface GroupedMoments {
+  /** One value per group, groups in row-major order of `groupAxes` (as given). */
+  mean: number[];
+  /** Population standard deviation per group. */
+  std: number[];
+}
+
+/**
+ * Mean and std of `source` per group, one group per index tuple of `groupAxes` (e.g. the sample and channel
+ * axes), every other axis reduced; read in slabs along the first axis, never all in memory at once.
+ */
+export async function groupedMoments(
+  source: ImageSource,
+  groupAxes: readonly number[],
+  options: { signal?: AbortSignal; slabValues?: number } = {},
+): Promise<GroupedMoments> {
+  const { shape } = source;
+  const groupSizes = groupAxes.map((a) => shape[a]!);
+  const groups = groupSizes.reduce((a, b) => a * b, 1);
+  // Group stride of each image axis (0 for reduced axes).
+  const groupStride = shape.map(() => 0);
+  groupAxes.forEach((axis, i) => {
+    groupStride[axis] = groupSizes.slice(i + 1).reduce((a, b) => a * b, 1);
+  });
+  // The trailing reduced axes (not the first: slabs cut it) make runs of consecutive values in one group.
+  let outer = shape.length - 1;
+  let run = 1;
+  for (; outer >= 1 && !groupAxes.includes(outer); outer--) run *= shape[outer]!;
+  const perFirst = shape.slice(1).reduce((a, b) => a * b, 1);
+  const slab = Math.max(1, Math.floor((options.slabValues ?? SLAB_VALUES) / perFirst));
+  const moments = new WelfordStatistics(groups);
+  for (let first = 0; first < shape[0]!; first += slab) {
+    const stop = [Math.min(shape[0]!, first + slab), ...shape.slice(1)];
+    const start = shape.map((_, i) => (i === 0 ? first : 0));
+    const { data } = await source.read({ start, stop }, { signal: options.signal });
+    const slabShape = [stop[0]! - first, ...shape.slice(1)];
+    const index = slabShape.map(() => 0);
+    for (let r = 0; r * run < data.length; r++) {
+      let g = (first + index[0]!) * groupStride[0]!;
+      for (let d = 1; d <= outer; d++) g += index[d]! * groupStride[d]!;
+      moments.addRun(g, data, r * run, (r + 1) * run);
+      for (let d = outer; d >= 0 && ++index[d]! === slabShape[d]; d--) index[d] = 0;
+    }
+  }
+  return { mean: Array.from(moments.mean), std: Array.from(moments.mean, (_, g) => moments.std(g)) };
+}

@@ -16,7 +16,13 @@ export {
   drawAugmentation,
 } from './augmentation.js';
 export { DataError, type DataErrorTag, isDataError } from './errors.js';
-export { type ImageStatistics, imageStatistics, statisticsSlabs } from './imageStatistics.js';
+export {
+  type GroupedMoments,
+  groupedMoments,
+  type ImageStatistics,
+  imageStatistics,
+  statisticsSlabs,
+} from './imageStatistics.js';
 export {
   buildStructPattern,
   getStratifiedCoords,

@@ -14,7 +14,7 @@ export {
   type PredictionErrorDetails,
   type PredictionErrorTag,
 } from './errors.js';
-export { outputLayout } from './layout.js';
+export { type ImageLayout, outputLayout, resolveLayout } from './layout.js';
 export {
   type AutoTileInput,
   chooseTileSize,
@@ -26,7 +26,7 @@ export {
   resolveMemoryBudget,
   resolveOverlap,
 } from './memory.js';
-export { predict } from './predict.js';
+export { predict, toImageSource } from './predict.js';
 export {
   chunkBlock,
   partitionRegions,
@@ -46,4 +46,11 @@ export {
   validateTiling,
 } from './tiling.js';
 export { flipPlanes, orient, rot90, TTA_ORIENTATIONS, unorient, withTTA } from './tta.js';
-export type { AxesArray, ModelFacts, Normalization, PredictFn, PredictOptions } from './types.js';
+export type {
+  AxesArray,
+  ModelFacts,
+  Normalization,
+  PredictFn,
+  PredictOptions,
+  Standardization,
+} from './types.js';

@@ -11,6 +11,11 @@ function isImageSource(input: ImageSource | AxesArray): input is ImageSource {
   return typeof (input as ImageSource).read === 'function';
 }
 
+/** An array as an `ImageSource` in its own axis order (a source is returned as it is). */
+export function toImageSource(input: ImageSource | AxesArray): ImageSource {
+  return isImageSource(input) ? input : new ArraySource(input, { axes: input.axes, rules: ANY_AXIS_ORDER });
+}
+
 /**
  * Tiled prediction of a whole image, as CAREamics' `CAREamist.predict`: tiles (automatic size when none is
  * given), batches, optional TTA, normalization before the model and denormalization after, crop-and-paste
@@ -29,9 +34,7 @@ export async function predict(
   predictFn: PredictFn,
   options: PredictOptions,
 ): Promise<AxesArray> {
-  const source = isImageSource(input)
-    ? input
-    : new ArraySource(input, { axes: input.axes, rules: ANY_AXIS_ORDER });
+  const source = toImageSource(input);
   const { axes, shape } = outputLayout(source.axes, source.shape, options.model.outChannels);
   const dtype = options.outputDtype === 'input' ? source.dtype : 'float32';
   let result: NDArray | undefined;

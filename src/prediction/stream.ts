@@ -7,12 +7,14 @@ import { chooseTileSize, resolveMemoryBudget, resolveOverlap } from './memory.js
 import { restrictGrid } from './regions.js';
 import { type AxisTile, countTiles, planTiles, reflectIndex, type TileGrid } from './tiling.js';
 import { withTTA } from './tta.js';
-import type { Normalization, PredictFn, PredictOptions } from './types.js';
+import type { Normalization, PredictFn, PredictOptions, Standardization } from './types.js';
 
 const EPS = 1e-6;
 
 /** A row of tiles along X: one sample (S, T, [Z] indices) and one tile on every other spatial axis. */
 interface Band {
+  /** Row-major index of the band's sample (its S, T, [Z] indices). */
+  sample: number;
   lead: AxisTile[];
   input: NDArray;
   /** Where the band's input starts along X (its tiles' first pixel). */
@@ -75,6 +77,9 @@ async function runPrediction(
   const normalization = checkNormalization(options.normalization, plan.inChannels, plan.outChannels);
   const run = options.tta ? withTTA(predictFn) : predictFn;
   const samples = product(plan.layout.iterAxes.map((axis) => plan.ranges[axis]![1] - plan.ranges[axis]![0]));
+  // Per-sample statistics are indexed by the sample's position in the whole source, not in the region.
+  const iterSizes = plan.layout.iterAxes.map((axis) => source.shape[axis]!);
+  const standardization = checkStandardization(options, product(iterSizes), plan.inChannels);
   const total = samples * countTiles(plan.grid);
   const xTiles = plan.grid[plan.grid.length - 1]!;
   let done = 0;
@@ -87,6 +92,7 @@ async function runPrediction(
     const input = gatherBatch(plan, batch);
     if (normalization)
       applyPerChannel(input, batch.length, plan.inChannels, normalization.input, 'normalize');
+    if (standardization) standardize(input, batch, plan.inChannels, standardization);
     const inShape = [batch.length, ...plan.tileShape];
     const output = await run(input, inShape, signal);
     const outShape = [batch.length, plan.outChannels, ...plan.tileShape.slice(1)];
@@ -114,6 +120,7 @@ async function runPrediction(
   for (const { sample, lead } of bandsOf(plan)) {
     signal?.throwIfAborted();
     const band = await openBand(plan, source, sample, lead, xTiles.length, signal);
+    band.sample = sample.reduce((index, i, a) => index * iterSizes[a]! + i, 0);
     for (const tile of xTiles) {
       pending.push({ band, tile });
       if (pending.length === batchSize) await flush();
@@ -203,6 +210,44 @@ function checkNormalization(norm: Normalization | undefined, inChannels: number,
   return { input: { mean: norm.mean, std: norm.std }, output: { mean: targetMean!, std: targetStd! } };
 }
 
+function checkStandardization(options: PredictOptions, samples: number, inChannels: number) {
+  const s = options.standardization;
+  if (s === undefined) return undefined;
+  if (options.normalization !== undefined)
+    throw new PredictionError('InvalidNormalization', 'give normalization or standardization, not both');
+  const ok =
+    (s.mean.length === 1 || s.mean.length === samples) &&
+    s.std.length === s.mean.length &&
+    s.mean.every((m, i) => m.length === inChannels && s.std[i]!.length === inChannels) &&
+    Number.isFinite(s.eps);
+  if (!ok) {
+    throw new PredictionError(
+      'InvalidNormalization',
+      `standardization needs ${inChannels} mean/std value(s) for each of the ${samples} sample(s), or for one`,
+    );
+  }
+  return s;
+}
+
+/** `(x − μ) / (σ + eps)` per channel of each tile, with the statistics of the tile's sample. */
+function standardize(
+  data: Float32Array,
+  batch: readonly { band: Band }[],
+  channels: number,
+  s: Standardization,
+): void {
+  const planeSize = data.length / (batch.length * channels);
+  for (const [slot, { band }] of batch.entries()) {
+    const k = s.mean.length === 1 ? 0 : band.sample;
+    for (let c = 0; c < channels; c++) {
+      const m = s.mean[k]![c]!;
+      const d = s.std[k]![c]! + s.eps;
+      const start = (slot * channels + c) * planeSize;
+      for (let i = start; i < start + planeSize; i++) data[i] = (data[i]! - m) / d;
+    }
+  }
+}
+
 /** `(x − μ) / (σ + 1e-6)` or its inverse `x (σ + 1e-6) + μ`, per channel of a (B, C, ...) buffer. */
 function applyPerChannel(
   data: Float32Array,
@@ -290,7 +335,15 @@ async function openBand(
   [outLayoutRegion.start[xAxis], outLayoutRegion.stop[xAxis]] = plan.ranges[xAxis]!;
   const outputRegion = toWriterRegion(plan, outLayoutRegion);
   const size = product(outputRegion.stop.map((stop, i) => stop - outputRegion.start[i]!));
-  return { lead, input, readStartX, output: new Float32Array(size), outputRegion, remaining: tiles };
+  return {
+    sample: 0,
+    lead,
+    input,
+    readStartX,
+    output: new Float32Array(size),
+    outputRegion,
+    remaining: tiles,
+  };
 }
 
 /**

@@ -33,6 +33,18 @@ export interface Normalization {
   targetStd?: number[];
 }
 
+/**
+ * Input-only standardization with statistics computed beforehand per sample (bioimage.io's per-sample
+ * `zero_mean_unit_variance` over the whole image, whatever the tiling): `(x − μ) / (σ + eps)` per input channel,
+ * the output left as the model gives it. A sample is one index of the iterated axes (S, T, and Z for a 2D model).
+ */
+export interface Standardization {
+  /** `[sample][channel]`, samples in row-major order of the iterated axes; one entry applies to every sample. */
+  mean: number[][];
+  std: number[][];
+  eps: number;
+}
+
 export interface PredictOptions {
   model: ModelFacts;
   /** One size per model spatial axis (Z, Y, X or Y, X); chosen from the memory budget when absent. */
@@ -44,6 +56,8 @@ export interface PredictOptions {
   /** Average the 8 rotations/flips of YX (CAREamics legacy `ImageRestorationTTA`). */
   tta?: boolean;
   normalization?: Normalization;
+  /** Per-sample input statistics instead of `normalization` (not both); the output is not denormalized. */
+  standardization?: Standardization;
   /**
    * `predict` only: `input` casts back to the input dtype, rounding and clipping integers (default `float32`).
    * `predictToWriter` always casts to `writer.dtype`.

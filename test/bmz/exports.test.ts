@@ -7,6 +7,7 @@ describe('public exports', () => {
       'BmzError',
       'FORMAT_VERSION',
       'SUPPORTED_PROCESSING',
+      'canonicalAxisIds',
       'centredTestCrop',
       'compareToTestOutput',
       'createBmzPredictor',
@@ -16,6 +17,7 @@ describe('public exports', () => {
       'minimumSize',
       'normalizedPredict',
       'receptiveRadius',
+      'splitSampleStandardization',
       'testBmz',
       'unetHalo',
     ]);

@@ -4,6 +4,7 @@
  * 512×512 input is refused in one line naming it; with that one field made `{min: 16, step: 16}`, the rest of the
  * description (zero_mean_unit_variance over x and y, sigmoid, halo 32, an output sized by the input) predicts.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -109,7 +110,7 @@ describe('a bioimage.io 0.5 package from the spec repository, with stand-in ONNX
     expect(result.stderr.trim().split('\n').at(-1)).toContain('inputs[0] has a fixed size [512,512]');
   });
 
-  it('with sizes in steps of 16: predicts through its own processing (one tile: its statistics are per tile)', async () => {
+  it('with sizes in steps of 16: predicts through its own processing (one tile)', async () => {
     const model = await loadModel(p('steps.zip'));
     try {
       expect(model).toBeInstanceOf(FrozenModel);
@@ -128,4 +129,91 @@ describe('a bioimage.io 0.5 package from the spec repository, with stand-in ONNX
       await model.dispose();
     }
   });
+
+  it('standardizes with the whole image, not each tile: small tiles give the untiled result', async () => {
+    const model = await loadModel(p('steps.zip'));
+    try {
+      const [h, w] = [96, 80];
+      const data = Float32Array.from({ length: h * w }, (_, i) => Math.sin(i / 7) * 50 + (i % w) + i / 40);
+      const image = { data, shape: [h, w], axes: 'YX' };
+      const untiled = await model.predict(image, { tileSize: [h, w] });
+      const tiled = await model.predict(image, { tileSize: [32, 32], tileOverlap: [16, 16] });
+      // Per-tile statistics were off by 0.42 here (a ramp: each tile has its own mean).
+      expect(maxAbsDiff(tiled.data, untiled.data)).toBeLessThan(1e-6);
+      expect(maxAbsDiff(tiled.data, expected(data))).toBeLessThan(1e-5);
+      const reference = numpyExpected([data], [h, w]);
+      if (reference) expect(maxAbsDiff(tiled.data, reference)).toBeLessThan(1e-5);
+    } finally {
+      await model.dispose();
+    }
+  });
+
+  it('gives each sample (S) its own statistics, whatever the tiling', async () => {
+    const model = await loadModel(p('steps.zip'));
+    try {
+      const [h, w] = [64, 48];
+      const plane = (k: number) =>
+        Float32Array.from({ length: h * w }, (_, i) => (k + 1) * (Math.cos(i / 5) * 20 + (i % w)) + 500 * k);
+      const samples = [plane(0), plane(1)];
+      const data = new Float32Array(2 * h * w);
+      samples.forEach((s, k) => {
+        data.set(s, k * h * w);
+      });
+      const image = { data, shape: [2, h, w], axes: 'SYX' };
+      const tiled = await model.predict(image, { tileSize: [32, 32], tileOverlap: [16, 16], batchSize: 3 });
+      const want = new Float32Array(2 * h * w);
+      samples.forEach((s, k) => {
+        want.set(expected(s), k * h * w);
+      });
+      expect(maxAbsDiff(tiled.data, want)).toBeLessThan(1e-5);
+      const reference = numpyExpected(samples, [h, w]);
+      if (reference) expect(maxAbsDiff(tiled.data, reference)).toBeLessThan(1e-5);
+    } finally {
+      await model.dispose();
+    }
+  });
+
+  it('refuses a zero_mean_unit_variance after a step that changes values, naming it', async () => {
+    const zip = foreignPackage((rdf) => {
+      rdf.inputs[0].axes[2].size = { min: 16, step: 16 };
+      rdf.inputs[0].axes[3].size = { min: 16, step: 16 };
+      const steps = (rdf as unknown as { inputs: { preprocessing: unknown[] }[] }).inputs[0].preprocessing;
+      steps.unshift({ id: 'scale_linear', kwargs: { gain: 2, offset: 1 } });
+    });
+    await writeFile(p('late.zip'), zip);
+    const err = (await loadModel(p('late.zip')).catch((e: Error) => e)) as Error;
+    expect(err.message).toMatch(
+      /inputs\[0\]\.preprocessing\[\d\] \(zero_mean_unit_variance\): careamics-js computes whole-sample statistics only/,
+    );
+    expect(err.message).not.toContain('\n');
+  });
 });
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let worst = a.length === b.length ? 0 : Infinity;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+  return worst;
+}
+
+/** numpy's sigmoid(−(x − x.mean()) / (x.std() + 1e-6)) per sample, or undefined without numpy. */
+function numpyExpected(samples: Float32Array[], shape: number[]): Float32Array | undefined {
+  const script = [
+    'import sys, numpy as np',
+    'x = np.frombuffer(sys.stdin.buffer.read(), dtype=np.float32).reshape(-1, *map(int, sys.argv[1:]))',
+    'axes = tuple(range(1, x.ndim))',
+    'z = (x - x.mean(axis=axes, keepdims=True)) / (x.std(axis=axes, keepdims=True) + 1e-6)',
+    'sys.stdout.buffer.write((1 / (1 + np.exp(z))).astype(np.float32).tobytes())',
+  ].join('\n');
+  const input = new Float32Array(samples.reduce((n, s) => n + s.length, 0));
+  samples.forEach((s, k) => {
+    input.set(s, k * s.length);
+  });
+  try {
+    const out = execFileSync('/usr/bin/python3', ['-c', script, ...shape.map(String)], {
+      input: Buffer.from(input.buffer),
+    });
+    return new Float32Array(out.buffer, out.byteOffset, out.byteLength / 4);
+  } catch {
+    return undefined;
+  }
+}

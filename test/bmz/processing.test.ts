@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isBmzError } from '../../src/bmz/index.js';
-import { compileProcessing, type NamedTensor } from '../../src/bmz/processing.js';
+import { compileProcessing, type NamedTensor, splitSampleStandardization } from '../../src/bmz/processing.js';
 import { minimumSize, postprocessing, preprocessing, receptiveRadius, unetHalo } from '../../src/bmz/rdf.js';
 
 const AXES = ['batch', 'channel', 'y', 'x'];
@@ -65,6 +65,35 @@ describe('BMZ processing op table', () => {
     expect(Array.from(t.data)).toEqual([0, 1, 3, 5]);
     compileProcessing([{ id: 'sigmoid' }], 'p')(t);
     expect(t.data[0]).toBeCloseTo(0.5, 6);
+  });
+
+  it('splits off a leading zero_mean_unit_variance for whole-sample statistics, refusing a later one by name', () => {
+    const zmuv = { id: 'zero_mean_unit_variance', kwargs: { axes: ['y', 'x'], eps: 1e-5 } };
+    const cast = { id: 'ensure_dtype', kwargs: { dtype: 'float32' } };
+    const scale = { id: 'scale_linear', kwargs: { gain: 2 } };
+    expect(splitSampleStandardization([scale], 'p')).toBeUndefined();
+    expect(splitSampleStandardization([cast, zmuv, scale], 'p')).toEqual({
+      axes: ['y', 'x'],
+      eps: 1e-5,
+      rest: [cast, scale],
+    });
+    expect(splitSampleStandardization([{ id: 'zero_mean_unit_variance' }], 'p')).toEqual({
+      axes: undefined,
+      eps: 1e-6,
+      rest: [],
+    });
+    const message = (steps: { id: string }[]) => {
+      try {
+        splitSampleStandardization(steps, 'p');
+      } catch (err) {
+        return isBmzError(err) ? err.message : 'not a BmzError';
+      }
+      return 'accepted';
+    };
+    expect(message([scale, zmuv])).toMatch(
+      /^rdf\.yaml: p\[1\] \(zero_mean_unit_variance\): careamics-js computes whole-sample/,
+    );
+    expect(message([zmuv, zmuv])).toMatch(/^rdf\.yaml: p\[1\] \(zero_mean_unit_variance\)/);
   });
 
   it('refuses unknown steps, percentile clipping and kwargs of the wrong length when compiled', () => {

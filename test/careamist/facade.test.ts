@@ -102,7 +102,15 @@ describe('loadModel', () => {
       authors: ['Ada Lovelace'],
       input: join(tmp, 'noisy.tif'),
     });
-    const loaded = await loadModel(zip);
+    // It carries CAREamics' state dict and careamics.yaml: a trainable CAREamist, as the one that exported it.
+    const trainable = await loadModel(zip);
+    expect(trainable).toBeInstanceOf(CAREamist);
+    expect((trainable as CAREamist).config.experiment_name).toBe('facade');
+    expect(trainable.normalization).toEqual(careamist.normalization);
+    const again = (await trainable.predict(image, settings)).data;
+    expect(maxRelativeDiff(again, expected)).toBeLessThan(1e-5);
+    // With `frozen`, the package's ONNX weights and processing, as bioimage.io runs them.
+    const loaded = await loadModel(zip, { frozen: true });
     expect(loaded).toBeInstanceOf(FrozenModel);
     expect(loaded.kind).toBe('bmz');
     const frozen = loaded as FrozenModel;
@@ -114,7 +122,27 @@ describe('loadModel', () => {
     const out = await frozen.predict(image, settings);
     // The package folds batch norm into the convolutions: float32 rounding, not a different model.
     expect(maxRelativeDiff(out.data, expected)).toBeLessThan(1e-3);
+    expect(maxRelativeDiff(again, out.data)).toBeLessThan(1e-4);
     await frozen.dispose();
+    // The trainable one trains on and exports again, state dict included.
+    await (trainable as CAREamist).train({
+      trainSource: [source(noisy, [side, side])],
+      trainTarget: [source(target, [side, side], 'target.tif')],
+    });
+    const reexported = join(tmp, 'again.zip');
+    await (trainable as CAREamist).exportBmzFile(reexported, {
+      name: 'facade CARE again',
+      authors: ['Ada Lovelace'],
+    });
+    const reloaded = await loadModel(reexported);
+    expect(reloaded).toBeInstanceOf(CAREamist);
+    await reloaded.dispose();
+    await trainable.dispose();
+  });
+
+  it('loads a package frozen only when asked for a package', async () => {
+    const refused = await caught(loadModel(workDir, { frozen: true }));
+    expect(refused.message).toMatch(/frozen applies to BMZ \.zip packages only/);
   });
 
   it('opens a bare ONNX file only with the training statistics', async () => {

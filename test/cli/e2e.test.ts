@@ -132,6 +132,8 @@ describe('careamics config → train → predict → export → info → predict
     });
     expect(described.test).toMatch(/^passed/);
     expect(described.normalization).toMatch(/^mean \[1\d\d\.\d+\], std \[\d/);
+    expect(described.loads_as).toBe("CAREamist, trainable (CAREamics' state dict and careamics.yaml)");
+    expect(described.onnx).toBe('also packaged (--frozen)');
 
     const fromZip = await cli(
       'predict',
@@ -147,12 +149,39 @@ describe('careamics config → train → predict → export → info → predict
       '16',
     );
     expect(fromZip.code).toBe(0);
+    expect(fromZip.stderr).toContain(`model: ${p('model.zip')} as CAREamist, trainable`);
     const a = await pixels(p('predictions', 'noise_denoised.tif'));
     const b = await pixels(p('from-zip', 'noise_denoised.tif'));
     expect(b.shape).toEqual(a.shape);
     let maxDiff = 0;
     for (let i = 0; i < a.data.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a.data[i] - b.data[i]));
     expect(maxDiff).toBeLessThan(1e-4);
+
+    const frozen = await cli(
+      'predict',
+      p('model.zip'),
+      p('noise.tif'),
+      '-o',
+      p('from-onnx'),
+      '--frozen',
+      '--tile-size',
+      '64',
+      '64',
+      '--tile-overlap',
+      '16',
+      '16',
+    );
+    expect(frozen.code).toBe(0);
+    expect(frozen.stderr).toContain(
+      "as FrozenModel, predicts only (the package's ONNX weights and processing)",
+    );
+    const c = await pixels(p('from-onnx', 'noise_denoised.tif'));
+    let onnxDiff = 0;
+    for (let i = 0; i < a.data.length; i++) onnxDiff = Math.max(onnxDiff, Math.abs(a.data[i] - c.data[i]));
+    expect(onnxDiff).toBeLessThan(1e-3);
+    const misused = await cli('predict', p('careamics_run'), p('noise.tif'), '--frozen');
+    expect(misused.code).toBe(2);
+    expect(misused.stderr).toContain('--frozen applies to BMZ .zip packages only');
   });
 
   it('describes images, work dirs, checkpoints, configs and ONNX files', async () => {

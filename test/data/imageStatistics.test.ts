@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  groupedMoments,
   imageStatistics,
   QuantileEstimator,
   Rng,
@@ -106,4 +107,35 @@ describe('streaming statistics for training (statisticsSlabs)', () => {
     expect(Math.abs(stats.lowers[0] - exact(0.01))).toBeLessThan(1e-4 * range);
     expect(Math.abs(stats.uppers[0] - exact(0.99))).toBeLessThan(1e-4 * range);
   });
+});
+
+it('groups by any axes (e.g. sample and channel) with the same moments as a direct pass, slabs or not', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 4, maxLength: 4 }),
+      fc.subarray([0, 1, 2, 3]),
+      fc.integer({ min: 1, max: 60 }),
+      fc.integer({ min: 1, max: 1000 }),
+      async (shape, groupAxes, slabValues, seed) => {
+        const total = shape.reduce((a, b) => a * b, 1);
+        const data = Float32Array.from({ length: total }, (_, i) => Math.sin(i * seed) * 50 + (i % 7) * seed);
+        const source = new ArraySource({ data, shape }, { axes: 'SCYX' });
+        const got = await groupedMoments(source, groupAxes, { slabValues });
+        const sizes = groupAxes.map((a) => shape[a]!);
+        const groups: number[][] = Array.from({ length: sizes.reduce((a, b) => a * b, 1) }, () => []);
+        const strides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
+        for (let i = 0; i < total; i++) {
+          const index = shape.map((n, a) => Math.floor(i / strides[a]!) % n);
+          const g = groupAxes.reduce((acc, a, k) => acc * sizes[k]! + index[a]!, 0);
+          groups[g]!.push(data[i]!);
+        }
+        groups.forEach((values, g) => {
+          const expected = direct(values);
+          expect(got.mean[g]).toBeCloseTo(expected.mean, 6);
+          expect(got.std[g]).toBeCloseTo(expected.std, 6);
+        });
+      },
+    ),
+    { numRuns: 60 },
+  );
 });

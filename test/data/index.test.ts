@@ -25,6 +25,7 @@ describe('src/data public API', () => {
       'epochPatchSpecs',
       'extractPatchBatch',
       'getStratifiedCoords',
+      'groupedMoments',
       'imageGeometry',
       'imageStatistics',
       'isDataError',

@@ -307,3 +307,50 @@ describe('errors before the model runs', () => {
     expect(err).toMatchObject({ shape: [1, 2, 16, 15], expected: [1, 2, 16, 16] });
   });
 });
+
+describe('predict with per-sample standardization', () => {
+  const model = { depth: 2, inChannels: 2, outChannels: 2, is3D: false };
+  const mean = [
+    [1, 2],
+    [30, 40],
+  ];
+  const std = [
+    [2, 4],
+    [5, 8],
+  ];
+
+  it('standardizes each tile with its sample and channel statistics, and does not denormalize', async () => {
+    const input = image('SCYX', [2, 2, 20, 24], 5);
+    const out = await predict(input, identityModel(2, 2), {
+      model,
+      tileSize: [8, 8],
+      tileOverlap: [4, 4],
+      batchSize: 3,
+      standardization: { mean, std, eps: 1e-6 },
+    });
+    const plane = 20 * 24;
+    const want = Float32Array.from(input.data, (v, i) => {
+      const s = Math.floor(i / (2 * plane));
+      const c = Math.floor(i / plane) % 2;
+      return (v - mean[s]![c]!) / (std[s]![c]! + 1e-6);
+    });
+    expect(maxAbsDiff(out.data, want)).toBeLessThan(1e-5);
+  });
+
+  it('refuses statistics for another number of samples, or both normalizations', async () => {
+    const input = image('SCYX', [3, 2, 16, 16]);
+    const wrong = await caught(
+      predict(input, identityModel(2, 2), { model, standardization: { mean, std, eps: 0 } }),
+    );
+    expect(isPredictionError(wrong, 'InvalidNormalization')).toBe(true);
+    expect((wrong as Error).message).toMatch(/for each of the 3 sample\(s\), or for one/);
+    const both = await caught(
+      predict(input, identityModel(2, 2), {
+        model,
+        normalization: { mean: [0, 0], std: [1, 1] },
+        standardization: { mean: [mean[0]!], std: [std[0]!], eps: 0 },
+      }),
+    );
+    expect((both as Error).message).toBe('give normalization or standardization, not both');
+  });
+});
