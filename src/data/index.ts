@@ -31,6 +31,7 @@ export {
   MEAN_STD_EPS,
   MinMaxStatistics,
   type NormalizationStats,
+  channelAffine,
   normalizationAffine,
   normalize,
   QuantileEstimator,
