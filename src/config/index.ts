@@ -73,6 +73,18 @@ export {
   type StructMaskConfig,
 } from './n2vManipulate.js';
 export {
+  type GaussianMixtureNMConfig,
+  type GaussianMixtureNMConfigInput,
+  GaussianMixtureNMConfigSchema,
+  type GaussianNoiseModelConfig,
+  GaussianNoiseModelConfigSchema,
+  NOISE_MODEL_TYPES,
+  type NoiseModelConfig,
+  type NoiseModelConfigInput,
+  NoiseModelConfigSchema,
+  parseNoiseModelConfig,
+} from './noiseModel.js';
+export {
   type MeanStdConfig,
   type MinMaxConfig,
   type NoNormConfig,
