@@ -7,7 +7,7 @@ import onnxProto from 'onnx-proto';
 import { type BmzPredictor, createBmzPredictor, type ImportedBmz, testBmz } from '../bmz/index.js';
 import type { Configuration } from '../config/index.js';
 import { createSession, type DeviceInfo, type Runtime, runSession } from '../engine/index.js';
-import { unetHalo } from '../models/index.js';
+import { type Pn2vOutput, unetHalo } from '../models/index.js';
 import type { ModelFacts, Normalization, PredictFn } from '../prediction/index.js';
 import { CAREamistError, TiledModel } from './tiled.js';
 
@@ -33,7 +33,11 @@ export class FrozenModel extends TiledModel {
     return this.bmz?.config;
   }
 
-  protected network(): PredictFn {
+  protected network(pn2vOutput?: Pn2vOutput): PredictFn {
+    if (pn2vOutput !== undefined)
+      throw new CAREamistError(
+        `pn2vOutput: a ${this.kind} model's graph is fixed (a pn2v export already holds its output); predict from the checkpoint to choose`,
+      );
     return this.run;
   }
 

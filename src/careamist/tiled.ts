@@ -6,6 +6,7 @@
 import type { DeviceInfo } from '../engine/index.js';
 import { CareamicsError } from '../errors.js';
 import type { ImageSource, ImageWriter } from '../io/types.js';
+import type { Pn2vOutput } from '../models/index.js';
 import {
   type AxesArray,
   type ModelFacts,
@@ -25,7 +26,10 @@ export class CAREamistError extends CareamicsError<'CAREamistError'> {
 /** A model file's kind: a careamics-js checkpoint (or work dir), a BMZ package, or a bare ONNX graph. */
 export type ModelKind = 'checkpoint' | 'bmz' | 'onnx';
 
-export type PredictionSettings = Omit<PredictOptions, 'model' | 'normalization'>;
+export type PredictionSettings = Omit<PredictOptions, 'model' | 'normalization'> & {
+  /** pn2v models only: the posterior mean (`mmse`, default) or the network's prior mean (`prior`). */
+  pn2vOutput?: Pn2vOutput;
+};
 
 export abstract class TiledModel {
   abstract readonly kind: ModelKind;
@@ -37,14 +41,17 @@ export abstract class TiledModel {
   abstract readonly device: DeviceInfo | undefined;
   /** Applied around the network by tiling; absent where the model normalizes itself (BMZ processing). */
   abstract readonly normalization: Normalization | undefined;
-  /** The network on normalized tiles; throws where the model cannot predict yet (untrained). */
-  protected abstract network(): PredictFn;
+  /**
+   * The network on normalized tiles; throws where the model cannot predict yet (untrained), or cannot give the
+   * pn2v output asked for.
+   */
+  protected abstract network(pn2vOutput?: Pn2vOutput): PredictFn;
   /** Releases the ONNX Runtime sessions. */
   abstract dispose(): Promise<void>;
 
   /** Tiled prediction of a whole image (any size; tiles chosen from a memory budget unless given). */
   predict(source: ImageSource | AxesArray, settings: PredictionSettings = {}): Promise<AxesArray> {
-    return predict(source, this.network(), this.predictionOptions(settings));
+    return predict(source, this.network(settings.pn2vOutput), this.predictionOptions(settings));
   }
 
   /** Streams the prediction region by region into `writer` (TIFF, OME-Zarr, …): bounded memory. */
@@ -53,10 +60,10 @@ export abstract class TiledModel {
     writer: ImageWriter,
     settings: PredictionSettings = {},
   ): Promise<void> {
-    return predictToWriter(source, writer, this.network(), this.predictionOptions(settings));
+    return predictToWriter(source, writer, this.network(settings.pn2vOutput), this.predictionOptions(settings));
   }
 
-  private predictionOptions(settings: PredictionSettings): PredictOptions {
+  private predictionOptions({ pn2vOutput: _, ...settings }: PredictionSettings): PredictOptions {
     return { ...settings, model: this.facts, normalization: this.normalization };
   }
 }

@@ -2,7 +2,7 @@
  * The training and validation sets of one run: images held in memory, normalization statistics, the patch
  * plans, and batches ready for the engine (normalized, augmented, N2V-masked).
  */
-import type { Configuration } from '../config/index.js';
+import { type Configuration, isSelfSupervised, isSupervised, predictionChannels } from '../config/index.js';
 import {
   augmentBatch,
   checkPatchFits,
@@ -141,7 +141,7 @@ export class TrainingSet {
     signal?: AbortSignal,
   ): Promise<TrainingSet> {
     const { data_config: d, algorithm_config: a } = config;
-    const supervised = a.algorithm !== 'n2v';
+    const supervised = isSupervised(a);
     if (data.trainSource.length === 0) throw new DataError('MissingData', 'no training images were given');
     if (supervised && !data.trainTarget) {
       throw new DataError('MissingData', `${a.algorithm.toUpperCase()} needs training targets (trainTarget)`);
@@ -180,7 +180,7 @@ export class TrainingSet {
       input: computeStats(train, d.normalization.name, channels, 'training image'),
       target:
         trainTargets &&
-        computeStats(trainTargets, d.normalization.name, a.model.num_classes, 'training target'),
+        computeStats(trainTargets, d.normalization.name, predictionChannels(a), 'training target'),
     };
     const valGiven = data.valSource !== undefined && data.valSource.length > 0;
     const { training: patching, validation } = TRAINING_PATCHING[d.patching.name](
@@ -244,7 +244,7 @@ export class TrainingSet {
     rng: Rng,
   ): PreparedBatch {
     const algorithm = this.config.algorithm_config;
-    if (algorithm.algorithm === 'n2v') {
+    if (isSelfSupervised(algorithm)) {
       const { masked, mask } = n2vManipulate(input, algorithm.n2v_config, rng);
       return { input: masked.data, target: input.data, mask: mask.data, shape: input.shape };
     }
