@@ -257,7 +257,9 @@ export class CAREamist extends TiledModel {
     if (!this.model || !this.stats)
       throw new CAREamistError('the model is not trained: call train() or load a checkpoint');
     if (this.model.loss === 'pn2v')
-      this.model.setDataAffine(channelAffine(this.stats.input, this.config.algorithm_config.model.in_channels));
+      this.model.setDataAffine(
+        channelAffine(this.stats.input, this.config.algorithm_config.model.in_channels),
+      );
     return this.model;
   }
 

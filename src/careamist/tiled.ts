@@ -60,7 +60,12 @@ export abstract class TiledModel {
     writer: ImageWriter,
     settings: PredictionSettings = {},
   ): Promise<void> {
-    return predictToWriter(source, writer, this.network(settings.pn2vOutput), this.predictionOptions(settings));
+    return predictToWriter(
+      source,
+      writer,
+      this.network(settings.pn2vOutput),
+      this.predictionOptions(settings),
+    );
   }
 
   private predictionOptions({ pn2vOutput: _, ...settings }: PredictionSettings): PredictOptions {

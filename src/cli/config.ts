@@ -77,14 +77,17 @@ export function buildConfig(algorithm: CliAlgorithm, o: ConfigOptions): Configur
     ['--noise-sigma', o.noiseSigma],
     ['--samples', o.samples],
   ] as const) {
-    if (algorithm !== 'pn2v' && value !== undefined) throw new UsageError(`${flag} applies to pn2v, not ${algorithm}`);
+    if (algorithm !== 'pn2v' && value !== undefined)
+      throw new UsageError(`${flag} applies to pn2v, not ${algorithm}`);
   }
   if (algorithm === 'pn2v' && (o.noiseModel === undefined) === (o.noiseSigma === undefined))
     throw new UsageError(
       'pn2v needs a noise model: --noise-model nm.npz (a Gaussian mixture, samples prior) or --noise-sigma σ (Gaussian noise, Gaussian prior)',
     );
   if (o.samples !== undefined && o.noiseModel === undefined)
-    throw new UsageError('--samples applies to a --noise-model mixture; --noise-sigma gives a Gaussian prior');
+    throw new UsageError(
+      '--samples applies to a --noise-model mixture; --noise-sigma gives a Gaussian prior',
+    );
   if (supervised && (o.structAxis !== undefined || o.structSpan !== undefined)) {
     throw new UsageError(
       `--struct-axis and --struct-span apply to n2v, n2v2 and structn2v, not ${algorithm}`,
@@ -230,7 +233,11 @@ export function configCommand(ctx: CliContext): Command {
       'pn2v: Gaussian noise of this standard deviation (raw units); the network predicts a Gaussian prior',
       positiveNumber,
     )
-    .option('--samples <n>', 'pn2v with --noise-model: samples of the signal per channel (default 100)', positiveInt)
+    .option(
+      '--samples <n>',
+      'pn2v with --noise-model: samples of the signal per channel (default 100)',
+      positiveInt,
+    )
     .option('--learning-rate <lr>', "the optimizer's learning rate (default: Adam's 1e-3)", positiveNumber)
     .addOption(
       new Option(

@@ -51,17 +51,17 @@ function checkMasking(
   ctx: z.core.$RefinementCtx,
 ): void {
   if (model.n2v2 && n2v_config.strategy !== 'median')
-      issue(
-        ctx,
-        ['n2v_config', 'strategy'],
-        `N2V2 (model.n2v2=true) requires strategy "median", got "${n2v_config.strategy}"`,
-      );
-    if (!model.n2v2 && n2v_config.strategy !== 'uniform')
-      issue(
-        ctx,
-        ['n2v_config', 'strategy'],
-        `N2V (model.n2v2=false) requires strategy "uniform", got "${n2v_config.strategy}"`,
-      );
+    issue(
+      ctx,
+      ['n2v_config', 'strategy'],
+      `N2V2 (model.n2v2=true) requires strategy "median", got "${n2v_config.strategy}"`,
+    );
+  if (!model.n2v2 && n2v_config.strategy !== 'uniform')
+    issue(
+      ctx,
+      ['n2v_config', 'strategy'],
+      `N2V (model.n2v2=false) requires strategy "uniform", got "${n2v_config.strategy}"`,
+    );
 }
 
 const selfSupervised = {

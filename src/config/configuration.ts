@@ -34,8 +34,7 @@ const ConfigurationObject = z
     training_config:
       c.training_config ??
       defaultTrainingConfig(c.algorithm_config.algorithm, {
-        monitorMetric:
-          isSelfSupervised(c.algorithm_config) ? c.algorithm_config.monitor_metric : 'val_loss',
+        monitorMetric: isSelfSupervised(c.algorithm_config) ? c.algorithm_config.monitor_metric : 'val_loss',
       }),
   }));
 
@@ -80,7 +79,10 @@ function crossCheck(c: Checked, ctx: z.core.$RefinementCtx): void {
 
   if (isSelfSupervised(alg)) {
     if (data.target_axes !== null)
-      add(['data_config', 'target_axes'], `must be null for ${alg.algorithm.toUpperCase()}, which has no targets`);
+      add(
+        ['data_config', 'target_axes'],
+        `must be null for ${alg.algorithm.toUpperCase()}, which has no targets`,
+      );
     if (data.mode === 'training' && 'patch_size' in data.patching) {
       const area = data.patching.patch_size.reduce((a, b) => a * b, 1);
       const perc = alg.n2v_config.masked_pixel_percentage;

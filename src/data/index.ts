@@ -26,12 +26,12 @@ export {
 } from './n2vManipulate.js';
 export {
   type AffineNormalization,
+  channelAffine,
   createStatsAccumulator,
   denormalize,
   MEAN_STD_EPS,
   MinMaxStatistics,
   type NormalizationStats,
-  channelAffine,
   normalizationAffine,
   normalize,
   QuantileEstimator,

@@ -14,10 +14,10 @@ import {
   isMaskedLoss,
   type LossName,
   lossFor,
+  ModelError,
   type OptimizerSpec,
   optimizerSlots,
   optimizerUpdate,
-  ModelError,
   ParameterCollector,
   type Pn2vNoise,
   type Pn2vOutput,
@@ -100,7 +100,8 @@ function lossGraph(
   pn2v: Pn2vSpec | undefined,
 ): Tensor {
   if (name !== 'pn2v') return lossFor(name, prediction, target, mask);
-  if (!pn2v || !mask) throw new ModelError('the pn2v loss needs a noise model, the data affine and a mask', 'loss');
+  if (!pn2v || !mask)
+    throw new ModelError('the pn2v loss needs a noise model, the data affine and a mask', 'loss');
   return pn2vLoss(prediction, target, mask, pn2v.noise, pn2v.affine);
 }
 

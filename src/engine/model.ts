@@ -155,8 +155,10 @@ export class Model {
    * which pn2v needs because its noise model is in raw units. The trainer sets it from the data statistics.
    */
   setDataAffine(affine: DataAffine): void {
-    const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
-    if (this.affine && same(this.affine.offset, affine.offset) && same(this.affine.scale, affine.scale)) return;
+    const same = (a: readonly number[], b: readonly number[]) =>
+      a.length === b.length && a.every((v, i) => v === b[i]);
+    if (this.affine && same(this.affine.offset, affine.offset) && same(this.affine.scale, affine.scale))
+      return;
     this.affine = { offset: [...affine.offset], scale: [...affine.scale] };
     this.dropCompiledGraphs();
   }
@@ -185,7 +187,11 @@ export class Model {
   }
 
   private dropCompiledGraphs(): void {
-    for (const session of this.sessions.values()) void session.then((s) => s.release(), () => undefined);
+    for (const session of this.sessions.values())
+      void session.then(
+        (s) => s.release(),
+        () => undefined,
+      );
     this.sessions.clear();
     this.version++;
   }
@@ -397,7 +403,11 @@ export class Model {
   }
 
   private batchFeeds(batch: Batch) {
-    const targetDims = [batch.shape[0], targetChannels(this.architecture, this.loss), ...batch.shape.slice(2)];
+    const targetDims = [
+      batch.shape[0],
+      targetChannels(this.architecture, this.loss),
+      ...batch.shape.slice(2),
+    ];
     return {
       input: { data: batch.input, dims: batch.shape },
       target: { data: batch.target, dims: targetDims },

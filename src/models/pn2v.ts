@@ -33,7 +33,7 @@ export type LogLikelihoodGraph = (observation: Tensor, signal: Tensor) => Tensor
 
 /** What the network's outputs mean, and the noise they are combined with. */
 export type Pn2vNoise =
-  | { prior: 'gaussian'; /** Noise standard deviation, raw units. */ sigma: number }
+  | { prior: 'gaussian' /** Noise standard deviation, raw units. */; sigma: number }
   | { prior: 'samples'; logLikelihood: LogLikelihoodGraph };
 
 /** Per-channel affine back to raw units: raw = normalized · scale + offset. */
@@ -123,7 +123,12 @@ function terms(prediction: Tensor, observation: Tensor, noise: Pn2vNoise, affine
       : samplesTerms(prior, y, noise.logLikelihood, affine.scale[c], affine.offset[c]);
   });
   const join = (key: keyof PriorTerms) =>
-    count === 1 ? perChannel[0][key] : concat(perChannel.map((t) => t[key]), 1);
+    count === 1
+      ? perChannel[0][key]
+      : concat(
+          perChannel.map((t) => t[key]),
+          1,
+        );
   return { nll: join('nll'), mmse: join('mmse'), prior: join('prior') };
 }
 

@@ -131,7 +131,9 @@ export class Trainer {
     this.state = state;
     // pn2v's noise model works in raw units: the loss maps the network's normalized values back.
     if (this.model.loss === 'pn2v')
-      this.model.setDataAffine(channelAffine(state.stats.input, this.config.algorithm_config.model.in_channels));
+      this.model.setDataAffine(
+        channelAffine(state.stats.input, this.config.algorithm_config.model.in_channels),
+      );
     const configYaml = saveConfigYaml(configWithStatistics(this.config, state.stats));
     await this.store?.write(RUN_FILES.config, configYaml);
 

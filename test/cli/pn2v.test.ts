@@ -37,7 +37,17 @@ describe('careamics config pn2v → train → predict (mmse and prior) → expor
   afterAll(() => cleanup());
 
   it('writes a samples-prior config from --noise-model and a Gaussian-prior one from --noise-sigma', async () => {
-    const mixture = await cli('config', 'pn2v', '--noise-model', p('nm.npz'), '--samples', '8', ...small, '-o', '-');
+    const mixture = await cli(
+      'config',
+      'pn2v',
+      '--noise-model',
+      p('nm.npz'),
+      '--samples',
+      '8',
+      ...small,
+      '-o',
+      '-',
+    );
     expect(mixture.code, mixture.stderr).toBe(0);
     const m = loadConfigYaml(mixture.stdout).config.algorithm_config;
     expect(m.algorithm === 'pn2v' && m.noise_model).toMatchObject({

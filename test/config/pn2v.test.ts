@@ -50,7 +50,9 @@ describe('pn2v configuration', () => {
 
   const valid = () =>
     JSON.parse(
-      JSON.stringify(createPN2VConfig({ ...base, noiseModel: { model_type: 'GaussianNoiseModel', sigma: 25 } })),
+      JSON.stringify(
+        createPN2VConfig({ ...base, noiseModel: { model_type: 'GaussianNoiseModel', sigma: 25 } }),
+      ),
     );
 
   it('without noise_model is a ConfigError naming noise_model', () => {
@@ -83,6 +85,12 @@ describe('pn2v configuration', () => {
     expect(issuesOf((c) => (c.algorithm_config.noise_model.sigmaa = 3))).toContain(
       'algorithm_config.noise_model',
     );
-    expect(() => createPN2VConfig({ ...base, numSamples: 10, noiseModel: { model_type: 'GaussianNoiseModel', sigma: 1 } })).toThrow(/numSamples/);
+    expect(() =>
+      createPN2VConfig({
+        ...base,
+        numSamples: 10,
+        noiseModel: { model_type: 'GaussianNoiseModel', sigma: 1 },
+      }),
+    ).toThrow(/numSamples/);
   });
 });

@@ -2,22 +2,15 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runSession } from '../../src/engine/runtime.js';
-import {
-  constant,
-  grad,
-  input,
-  mul,
-  sub,
-  type Tensor,
-  toOnnx,
-} from '../../src/graph/index.js';
+import { constant, grad, input, mul, sub, type Tensor, toOnnx } from '../../src/graph/index.js';
 import { type DataAffine, type Pn2vNoise, pn2vEstimate, pn2vLoss } from '../../src/models/pn2v.js';
 import { checkGradients, mulberry32 } from '../helpers/gradcheck.js';
 import { nodeRuntime } from '../helpers/runtimes.js';
 
 const PYTHON = '/usr/bin/python3';
 const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
-if (!hasTorch) console.warn('PN2V parity skipped: install the reference with `apt-get install -y python3-torch`.');
+if (!hasTorch)
+  console.warn('PN2V parity skipped: install the reference with `apt-get install -y python3-torch`.');
 
 /** A Gaussian noise model as a graph, for these tests only (the library's noise models live in src/noise). */
 const gaussianNoise = (sigma: number) => (observation: Tensor, signal: Tensor) => {
@@ -75,10 +68,16 @@ describe('PN2V loss gradients (finite differences)', () => {
       // σ = 1 raw on a scale of 30: a sample 1 away in normalized units is 30σ away (p ≈ e^-450 in float32 = 0).
       build: (p) =>
         asVector(
-          pn2vLoss(mul(p, 0.2), observation, mask, { prior: 'samples', logLikelihood: gaussianNoise(1) }, {
-            offset: [0],
-            scale: [30],
-          }),
+          pn2vLoss(
+            mul(p, 0.2),
+            observation,
+            mask,
+            { prior: 'samples', logLikelihood: gaussianNoise(1) },
+            {
+              offset: [0],
+              scale: [30],
+            },
+          ),
         ),
       sample: (r) => 5 + r(),
       tolerance: 2e-2,
@@ -134,8 +133,7 @@ describe.skipIf(!hasTorch)('PN2V loss, gradient and estimates against a PyTorch 
         }).toString(),
       ) as { loss: number; grad: number[]; mmse: number[]; prior: number[] };
       expect(ours.loss.data[0]).toBeCloseTo(reference.loss, 4);
-      const maxDiff = (a: ArrayLike<number>, b: number[]) =>
-        Math.max(...b.map((v, i) => Math.abs(a[i] - v)));
+      const maxDiff = (a: ArrayLike<number>, b: number[]) => Math.max(...b.map((v, i) => Math.abs(a[i] - v)));
       const maxAbs = (b: number[]) => Math.max(...b.map(Math.abs));
       expect(maxDiff(ours.gradient.data, reference.grad) / maxAbs(reference.grad)).toBeLessThan(1e-4);
       expect(maxDiff(ours.mmse.data, reference.mmse)).toBeLessThan(1e-4);

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { psnr } from '../../src/metrics/index.js';
+import { CAREamist, createN2VConfig, createPN2VConfig } from '../../src/node.js';
 import { createNoiseModel, type GaussianMixtureNoiseModel } from '../../src/noise/index.js';
 import { encodeNoiseModelNpz } from '../../src/noise/npz.js';
-import { CAREamist, createN2VConfig, createPN2VConfig } from '../../src/node.js';
 import { addNoise, cleanImage, source } from './synthetic.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'careamics-pn2v-'));
@@ -83,7 +83,9 @@ describe('pn2v end to end (synthetic image, Gaussian noise σ = 25)', () => {
     expect(mmse.shape).toEqual([SIZE, SIZE]);
     expect(psnrOf(mmse)).toBeGreaterThan(psnr(clean, noisy, 255));
     expect(psnrOf(prior)).not.toBeCloseTo(psnrOf(mmse), 3);
-    expect(readFileSync(join(workDir, 'config.yaml'), 'utf8')).toMatch(/model_type: GaussianNoiseModel\n\s+sigma: 25/);
+    expect(readFileSync(join(workDir, 'config.yaml'), 'utf8')).toMatch(
+      /model_type: GaussianNoiseModel\n\s+sigma: 25/,
+    );
 
     const loaded = await CAREamist.load(workDir);
     const again = await loaded.predict(image, tiles);
