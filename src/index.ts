@@ -33,7 +33,7 @@ export {
   TiledModel,
   toPredictionNormalization,
 } from './careamist/index.js';
-export type { Configuration, UNetConfig } from './config/index.js';
+export type { Configuration, NoiseModelConfig, UNetConfig } from './config/index.js';
 export {
   ConfigError,
   createCareConfig,
@@ -69,6 +69,35 @@ export {
 export { fitScaleOffset, MetricsError, psnr, scaleInvariantPsnr, ssim } from './metrics/index.js';
 export type { LossName, OptimizerSpec, Pn2vOutput } from './models/index.js';
 export { DEFAULT_UNET, ModelError, PN2V_OUTPUTS } from './models/index.js';
+export type {
+  BootstrapResult,
+  Denoiser,
+  FitOptions,
+  FitResult,
+  GaussianMixtureNoiseModel,
+  GaussianNoiseModel,
+  ImageStack,
+  NoiseModel,
+  SignalBin,
+  SignalObservationPairs,
+} from './noise/index.js';
+export {
+  binnedStatistics,
+  bootstrapGaussianNoiseModel,
+  bootstrapNoiseModel,
+  checkSignalRange,
+  createNoiseModel,
+  decodeNoiseModelNpz,
+  encodeNoiseModelNpz,
+  fitNoiseModel,
+  gaussianNoiseModel,
+  gaussianSigmaFromNoisy,
+  gaussianSigmaFromPairs,
+  isNoiseModelError,
+  NoiseModelError,
+  noiseModelMoments,
+  signalObservationPairs,
+} from './noise/index.js';
 export type { AxesArray, ModelFacts, Normalization, PredictFn, PredictOptions } from './prediction/index.js';
 export { PredictionError, predict, predictToWriter, withTTA } from './prediction/index.js';
 export type {

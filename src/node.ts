@@ -34,4 +34,5 @@ export {
   writeFileAtomic,
   writeImage,
 } from './io/node/index.js';
+export { loadNoiseModel, loadNoiseModelFromConfig, saveNoiseModel } from './noise/node.js';
 export { FolderStore } from './training/node.js';

@@ -5,7 +5,12 @@
  */
 import type { Configuration, NoiseModelConfig, PN2VAlgorithm } from '../config/index.js';
 import type { Pn2vNoise } from '../models/index.js';
-import { createNoiseModel, decodeNoiseModelNpz, noiseModelLogLikelihood } from '../noise/index.js';
+import {
+  createNoiseModel,
+  decodeNoiseModelNpz,
+  type NoiseModel,
+  noiseModelLogLikelihood,
+} from '../noise/index.js';
 import { CAREamistError } from './tiled.js';
 
 export type ReadFile = (path: string) => Promise<Uint8Array>;
@@ -21,20 +26,30 @@ export async function resolvePn2vNoise(alg: PN2VAlgorithm, readFile?: ReadFile):
   if (!configured) throw new CAREamistError('algorithm_config.noise_model: pn2v needs a noise model');
   if (configured.model_type === 'GaussianNoiseModel')
     return { noise: { prior: 'gaussian', sigma: configured.sigma }, config: configured };
-  let model: ReturnType<typeof decodeNoiseModelNpz>;
-  if (configured.weight !== null) {
-    model = createNoiseModel(configured) as typeof model;
+  let model: NoiseModel;
+  if (configured.path === null) {
+    model = createNoiseModel(configured);
   } else {
-    const path = configured.path!;
+    const path = configured.path;
+    if (configured.weight !== null)
+      throw new CAREamistError(
+        `algorithm_config.noise_model: give either path or weight, not both (${path} holds the weight)`,
+      );
     if (!readFile)
       throw new CAREamistError(
         `algorithm_config.noise_model.path: cannot read "${path}" here; give the noise model's weight in the configuration`,
       );
     model = decodeNoiseModelNpz(await readFile(path), path);
+    if (model.model_type === 'GaussianNoiseModel')
+      throw new CAREamistError(
+        `algorithm_config.noise_model.path: ${path} holds a GaussianNoiseModel; configure {model_type: GaussianNoiseModel, sigma: ${model.sigma}} (a Gaussian prior)`,
+      );
   }
+  const mixture = model;
+  // The weights go into the configuration and the path out: the file holds the weight, so not both.
   return {
-    noise: { prior: 'samples', logLikelihood: (y, s) => noiseModelLogLikelihood(y, s, model) },
-    config: { ...model, path: configured.path },
+    noise: { prior: 'samples', logLikelihood: (y, s) => noiseModelLogLikelihood(y, s, mixture) },
+    config: { ...model, path: null } as NoiseModelConfig,
   };
 }
 

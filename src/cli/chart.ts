@@ -111,9 +111,14 @@ export function lossChartSpec(history: readonly EpochRecord[], title: string): R
 }
 
 /** The loss chart as SVG text, rendered by vega without a browser or canvas. */
-export async function lossChartSvg(history: readonly EpochRecord[], title: string): Promise<string> {
+export function lossChartSvg(history: readonly EpochRecord[], title: string): Promise<string> {
+  return vegaLiteSvg(lossChartSpec(history, title));
+}
+
+/** A vega-lite specification as SVG text, rendered by vega without a browser or canvas. */
+export async function vegaLiteSvg(specification: Record<string, unknown>): Promise<string> {
   const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
-  const { spec } = vegaLite.compile(lossChartSpec(history, title) as never);
+  const { spec } = vegaLite.compile(specification as never);
   const view = new vega.View(vega.parse(spec), { renderer: 'none' });
   try {
     return await view.toSVG();

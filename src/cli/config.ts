@@ -19,7 +19,7 @@ import {
   type StructMaskAxes,
   saveConfigYaml,
 } from '../config/index.js';
-import { writeFileAtomic } from '../node.js';
+import { loadNoiseModel, writeFileAtomic } from '../node.js';
 import { CliError, configErrorLine, UsageError } from './errors.js';
 import {
   axesOption,
@@ -258,8 +258,17 @@ export function configCommand(ctx: CliContext): Command {
     .option('-o, --output <file>', 'where to write the YAML ("-" for stdout)', 'config.yaml')
     .option('--force', 'overwrite an existing output file')
     .action(async (algorithm: CliAlgorithm, options: ConfigOptions) => {
-      if (options.noiseModel !== undefined && !(await exists(options.noiseModel)))
-        throw new CliError(`${options.noiseModel}: no such noise model file`);
+      if (options.noiseModel !== undefined) {
+        if (!(await exists(options.noiseModel)))
+          throw new CliError(`${options.noiseModel}: no such noise model file`);
+        // A single Gaussian's .npz (`noise-model fit --model gaussian`) configures the Gaussian prior.
+        const model = await loadNoiseModel(options.noiseModel);
+        if (model.model_type === 'GaussianNoiseModel') {
+          if (options.noiseSigma !== undefined)
+            throw new UsageError('--noise-model and --noise-sigma: give one noise model');
+          options = { ...options, noiseModel: undefined, noiseSigma: model.sigma };
+        }
+      }
       const config = configFromOptions(algorithm, options);
       for (const warning of configurationWarnings(config)) ctx.warn(warning);
       const yaml = saveConfigYaml(config);

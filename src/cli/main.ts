@@ -1,5 +1,5 @@
 /**
- * The `careamics` command: config, train, predict, export and info over the Node API.
+ * The `careamics` command: config, train, predict, export, info and noise-model over the Node API.
  *
  * @example
  * import { run } from './main.js';
@@ -11,6 +11,7 @@ import { configCommand } from './config.js';
 import { EXIT, exitCodeOf, formatError } from './errors.js';
 import { exportCommand } from './export.js';
 import { infoCommand } from './info.js';
+import { noiseModelCommand } from './noiseModel.js';
 import { predictCommand } from './predict.js';
 import { type CliContext, type CliIo, createContext } from './shared.js';
 import { trainCommand } from './train.js';
@@ -33,7 +34,14 @@ export function createProgram(ctx: CliContext): Command {
         '  careamics train config.yaml --train-source data/ --work-dir run\n' +
         '  careamics predict run data/ -o denoised/',
     );
-  for (const command of [configCommand, trainCommand, predictCommand, exportCommand, infoCommand]) {
+  for (const command of [
+    configCommand,
+    trainCommand,
+    predictCommand,
+    exportCommand,
+    infoCommand,
+    noiseModelCommand,
+  ]) {
     program.addCommand(command(ctx));
   }
   const configure = (command: Command) => {

@@ -2,7 +2,7 @@
  * The noise models of `model.ts` as graph ops, for training graphs (PN2V's loss is −log p per pixel) and for the
  * fitting graph, where the mixture's `weight` is itself a graph input. Same definition as the JS evaluator.
  */
-import { add, div, exp, log, mul, neg, relu, reshape, slice, sub, type Tensor } from '../graph/index.js';
+import { add, div, exp, log, mul, neg, relu, reshape, slice, sub, Tensor } from '../graph/index.js';
 import type { GaussianMixtureNoiseModel, NoiseModel } from './model.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
@@ -16,12 +16,10 @@ export type MixtureSettings = Pick<
 
 /** Weight entry (row, column) as a number, or as a [1] tensor sliced from a [3k, n] weight input. */
 function coefficient(weight: Tensor | readonly (readonly number[])[], row: number, column: number): Scalar {
-  if (!Array.isArray(weight)) {
-    const w = weight as Tensor;
-    // Shape [1] broadcasts against any rank without changing it.
-    return reshape(slice(w, [row, column], [row + 1, column + 1], [0, 1]), [1]);
-  }
-  return (weight as readonly (readonly number[])[])[row]![column]!;
+  // Shape [1] broadcasts against any rank without changing it.
+  if (weight instanceof Tensor)
+    return reshape(slice(weight, [row, column], [row + 1, column + 1], [0, 1]), [1]);
+  return weight[row]![column]!;
 }
 
 const expOf = (c: Scalar): Scalar => (typeof c === 'number' ? Math.exp(c) : exp(c));

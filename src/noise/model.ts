@@ -26,11 +26,11 @@ export function createNoiseModel(config: NoiseModelConfigInput): NoiseModel {
   const parsed = parseNoiseModelConfig(config);
   if (parsed.model_type === 'GaussianNoiseModel') return parsed;
   if (parsed.weight === null) {
-    throw new NoiseModelError(
-      'MissingField',
-      'GaussianMixtureNoiseModel',
-      'weight is null; fit the model (fitNoiseModel) or load its .npz (loadNoiseModel)',
-    );
+    const how =
+      parsed.path === null
+        ? 'fit the model (fitNoiseModel) or load its .npz (loadNoiseModel)'
+        : `read path ${parsed.path} with loadNoiseModelFromConfig (Node) or decodeNoiseModelNpz`;
+    throw new NoiseModelError('MissingField', 'GaussianMixtureNoiseModel', `weight is null; ${how}`);
   }
   return { ...parsed, weight: parsed.weight };
 }

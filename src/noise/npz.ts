@@ -4,17 +4,26 @@
  * Reading also accepts `weight` for `trained_weight`, as CAREamics does.
  */
 import { unzipSync, zipSync } from 'fflate';
-import { ConfigError } from '../config/index.js';
+import { ConfigError, type NoiseModelConfigInput } from '../config/index.js';
 import { decodeNpy, encodeNpy } from '../io/index.js';
 import { NoiseModelError } from './errors.js';
-import { createNoiseModel, type GaussianMixtureNoiseModel } from './model.js';
+import { createNoiseModel, type NoiseModel } from './model.js';
 
 const SCALARS = ['min_signal', 'max_signal', 'min_sigma'] as const;
 /** CAREamics fixes the tolerance at 1e-10 and does not save it; we write `tol` only when it differs. */
 const CAREAMICS_TOL = 1e-10;
 
-/** The `.npz` bytes of a mixture model, float64 arrays as `np.savez` writes them. */
-export function encodeNoiseModelNpz(model: GaussianMixtureNoiseModel): Uint8Array {
+/**
+ * The `.npz` bytes of a noise model, float64 arrays as `np.savez` writes them. A `GaussianNoiseModel` (our
+ * extension, which CAREamics cannot read) is a single `sigma` array.
+ */
+export function encodeNoiseModelNpz(model: NoiseModel): Uint8Array {
+  if (model.model_type === 'GaussianNoiseModel') {
+    return zipSync(
+      { 'sigma.npy': encodeNpy({ data: Float64Array.of(model.sigma), shape: [] }) },
+      { level: 0 },
+    );
+  }
   const rows = model.weight.length;
   const columns = model.weight[0]?.length ?? 0;
   const weight = Float64Array.from(model.weight.flat());
@@ -29,8 +38,8 @@ export function encodeNoiseModelNpz(model: GaussianMixtureNoiseModel): Uint8Arra
   return zipSync(arrays, { level: 0 });
 }
 
-/** Reads a CAREamics noise model `.npz`; `file` names it in errors. */
-export function decodeNoiseModelNpz(bytes: Uint8Array, file = '<memory>'): GaussianMixtureNoiseModel {
+/** Reads a CAREamics noise model `.npz` (or our single-Gaussian one); `file` names it in errors. */
+export function decodeNoiseModelNpz(bytes: Uint8Array, file = '<memory>'): NoiseModel {
   let members: Record<string, Uint8Array>;
   try {
     members = unzipSync(bytes);
@@ -41,6 +50,21 @@ export function decodeNoiseModelNpz(bytes: Uint8Array, file = '<memory>'): Gauss
     const member = members[`${key}.npy`];
     return member === undefined ? undefined : decodeNpy(member, `${file}:${key}`);
   };
+  const scalar = (key: string) => {
+    const a = array(key);
+    if (a === undefined) return undefined;
+    if (a.data.length !== 1) {
+      throw new NoiseModelError(
+        'BadField',
+        file,
+        `${key} must be a single number, got shape [${a.shape.join(', ')}]`,
+      );
+    }
+    return Number(a.data[0]);
+  };
+  if (members['sigma.npy'] && !members['trained_weight.npy'] && !members['weight.npy']) {
+    return fromConfig(file, { model_type: 'GaussianNoiseModel', sigma: scalar('sigma')! }, 'sigma');
+  }
   const weightKey = members['trained_weight.npy'] ? 'trained_weight' : 'weight';
   const weight = array(weightKey);
   const missing = [
@@ -67,22 +91,11 @@ export function decodeNoiseModelNpz(bytes: Uint8Array, file = '<memory>'): Gauss
       `${weightKey} must be a [3·n_gaussian, n_coeff] array (n_coeff ≥ 2), got shape [${weight.shape.join(', ')}]`,
     );
   }
-  const scalar = (key: string) => {
-    const a = array(key);
-    if (a === undefined) return undefined;
-    if (a.data.length !== 1) {
-      throw new NoiseModelError(
-        'BadField',
-        file,
-        `${key} must be a single number, got shape [${a.shape.join(', ')}]`,
-      );
-    }
-    return Number(a.data[0]);
-  };
   const [rows, columns] = weight.shape as [number, number];
   const values = Array.from(weight.data, Number);
-  try {
-    const model = createNoiseModel({
+  return fromConfig(
+    file,
+    {
       model_type: 'GaussianMixtureNoiseModel',
       weight: Array.from({ length: rows }, (_, r) => values.slice(r * columns, (r + 1) * columns)),
       n_gaussian: rows / 3,
@@ -91,8 +104,15 @@ export function decodeNoiseModelNpz(bytes: Uint8Array, file = '<memory>'): Gauss
       max_signal: scalar('max_signal'),
       min_sigma: scalar('min_sigma'),
       tol: scalar('tol') ?? CAREAMICS_TOL,
-    });
-    return model as GaussianMixtureNoiseModel;
+    },
+    weightKey,
+  );
+}
+
+/** The model, its configuration rules' complaints naming the file and the field as the file spells it. */
+function fromConfig(file: string, config: NoiseModelConfigInput, weightKey: string): NoiseModel {
+  try {
+    return createNoiseModel(config);
   } catch (cause) {
     if (!(cause instanceof ConfigError)) throw cause;
     const problems = cause.issues.map((i) => `${i.path === 'weight' ? weightKey : i.path}: ${i.message}`);

@@ -57,6 +57,12 @@ describe('careamics config pn2v → train → predict (mmse and prior) → expor
     expect(m.model.num_classes).toBe(8);
     const gaussian = await cli('config', 'pn2v', '--noise-sigma', '6', ...small, '-o', p('config.yaml'));
     expect(gaussian.code, gaussian.stderr).toBe(0);
+    await writeFile(p('sigma.npz'), encodeNoiseModelNpz({ model_type: 'GaussianNoiseModel', sigma: 6 }));
+    const fromFile = await cli('config', 'pn2v', '--noise-model', p('sigma.npz'), ...small, '-o', '-');
+    expect(fromFile.code, fromFile.stderr).toBe(0);
+    const g = loadConfigYaml(fromFile.stdout).config.algorithm_config;
+    expect(g.algorithm === 'pn2v' && g.noise_model).toEqual({ model_type: 'GaussianNoiseModel', sigma: 6 });
+    expect(g.model.num_classes).toBe(2);
   });
 
   it('refuses pn2v without a noise model, a missing .npz, and noise options for other algorithms', async () => {

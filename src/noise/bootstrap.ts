@@ -1,0 +1,67 @@
+/**
+ * Bootstrapping a noise model without calibration data (the PN2V / DivNoising recipe): a trained N2V model's
+ * prediction stands in for the clean signal, the noisy images themselves are the observations.
+ */
+import type { AxesArray } from '../prediction/index.js';
+import { NoiseModelError } from './errors.js';
+import { type FitOptions, type FitResult, fitNoiseModel } from './fit.js';
+import { gaussianNoiseModel, gaussianSigmaFromPairs } from './gaussian.js';
+import type { GaussianNoiseModel } from './model.js';
+
+/** What bootstrapping needs of a model: tiled prediction of whole images (a `CAREamist` or `FrozenModel`). */
+export interface Denoiser {
+  predict(source: AxesArray): Promise<AxesArray>;
+}
+
+export interface BootstrapResult {
+  /** The noisy images and their predictions, as the signal–observation stacks the model was fitted on. */
+  signal: Float32Array;
+  observation: Float32Array;
+}
+
+/** Predicts each image and checks the prediction is pixel for pixel the image (one output channel). */
+export async function bootstrapPairs(
+  denoiser: Denoiser,
+  images: readonly AxesArray[],
+): Promise<BootstrapResult> {
+  const total = images.reduce((n, image) => n + image.data.length, 0);
+  const signal = new Float32Array(total);
+  const observation = new Float32Array(total);
+  let offset = 0;
+  for (const [i, image] of images.entries()) {
+    const prediction = await denoiser.predict(image);
+    if (prediction.data.length !== image.data.length) {
+      throw new NoiseModelError(
+        'BadCalibrationData',
+        'bootstrap',
+        `image ${i}: the prediction [${prediction.shape.join(', ')}] ${prediction.axes} does not match the image ` +
+          `[${image.shape.join(', ')}] ${image.axes}; bootstrapping needs a model with as many output as input channels`,
+      );
+    }
+    signal.set(prediction.data, offset);
+    observation.set(image.data, offset);
+    offset += image.data.length;
+  }
+  return { signal, observation };
+}
+
+/** Fits a Gaussian mixture to the (prediction, noisy image) pairs. */
+export async function bootstrapNoiseModel(
+  denoiser: Denoiser,
+  images: readonly AxesArray[],
+  options: FitOptions,
+): Promise<FitResult & BootstrapResult> {
+  const pairs = await bootstrapPairs(denoiser, images);
+  const stack = (data: Float32Array) => ({ data, shape: [1, data.length] });
+  const fit = await fitNoiseModel(stack(pairs.signal), stack(pairs.observation), options);
+  return { ...fit, ...pairs };
+}
+
+/** A single Gaussian from the (prediction, noisy image) pairs: sigma = std of noisy − predicted. */
+export async function bootstrapGaussianNoiseModel(
+  denoiser: Denoiser,
+  images: readonly AxesArray[],
+): Promise<{ model: GaussianNoiseModel } & BootstrapResult> {
+  const pairs = await bootstrapPairs(denoiser, images);
+  return { model: gaussianNoiseModel(gaussianSigmaFromPairs(pairs)), ...pairs };
+}
