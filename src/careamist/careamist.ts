@@ -249,7 +249,10 @@ export class CAREamist extends TiledModel {
       is3D: m.conv_dims === 3,
       receptiveFieldHalo: unetHalo(m),
       // The prediction module's 1 KiB per input pixel is for 32 filters; memory grows with the filter count.
-      bytesPerInputPixel: 1024 * (m.num_channels_init / 32) * (m.independent_channels ? m.in_channels : 1),
+      bytesPerInputPixel:
+        1024 * (m.num_channels_init / 32) * (m.independent_channels ? m.in_channels : 1) +
+        // pn2v's posterior holds a few float32 tensors of all num_classes outputs (samples, likelihoods, weights).
+        (this.config.algorithm_config.algorithm === 'pn2v' ? 4 * 4 * m.num_classes : 0),
     };
   }
 
