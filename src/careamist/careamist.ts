@@ -155,9 +155,14 @@ export class CAREamist extends TiledModel {
     };
   }
 
-  /** The prediction graph with weights, as ONNX bytes (normalization is applied outside it). */
-  exportOnnx(): Uint8Array {
-    return this.trainedModel().exportOnnx();
+  /**
+   * The prediction graph with weights, as ONNX bytes (normalization is applied outside it); for pn2v it ends in
+   * the posterior mean, or the prior mean with `{ pn2vOutput: 'prior' }`.
+   */
+  exportOnnx(options: { pn2vOutput?: Pn2vOutput } = {}): Uint8Array {
+    const model = this.trainedModel();
+    this.choosePn2vOutput(model, options.pn2vOutput);
+    return model.exportOnnx();
   }
 
   /**
@@ -206,14 +211,17 @@ export class CAREamist extends TiledModel {
 
   protected network(pn2vOutput?: Pn2vOutput): PredictFn {
     const model = this.trainedModel();
-    if (pn2vOutput !== undefined) {
-      if (model.loss !== 'pn2v')
-        throw new CAREamistError(
-          `pn2vOutput: only pn2v models have a posterior and a prior; this is ${this.config.algorithm_config.algorithm}`,
-        );
-      model.pn2vOutput = pn2vOutput;
-    }
+    this.choosePn2vOutput(model, pn2vOutput);
     return (batch, shape) => model.predict(batch, shape);
+  }
+
+  /** pn2v: the output asked for, else the posterior mean; other algorithms refuse the option by name. */
+  private choosePn2vOutput(model: Model, pn2vOutput: Pn2vOutput | undefined): void {
+    if (model.loss === 'pn2v') model.pn2vOutput = pn2vOutput ?? 'mmse';
+    else if (pn2vOutput !== undefined)
+      throw new CAREamistError(
+        `pn2vOutput: only pn2v models have a posterior and a prior; this is ${this.config.algorithm_config.algorithm}`,
+      );
   }
 
   async dispose(): Promise<void> {

@@ -85,6 +85,9 @@ describe('careamics config pn2v → train → predict (mmse and prior) → expor
       expect(result.code, result.stderr).toBe(0);
       expect(existsSync(join(out, 'noise_denoised.tif'))).toBe(true);
     }
+    const info = await cli('info', run);
+    expect(info.code, info.stderr).toBe(0);
+    expect(info.stdout).toMatch(/pn2v/);
     const exported = await cli('export', run, '-o', p('model.zip'), '--name', 'pn2v', '--authors', 'Ada');
     expect(exported.code).not.toBe(0);
     expect(exported.stderr).toMatch(/BMZ export of pn2v is not supported yet/);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { psnr } from '../../src/metrics/index.js';
-import { CAREamist, createN2VConfig, createPN2VConfig } from '../../src/node.js';
+import { CAREamist, createN2VConfig, createPN2VConfig, loadModel } from '../../src/node.js';
 import { createNoiseModel, type GaussianMixtureNoiseModel } from '../../src/noise/index.js';
 import { encodeNoiseModelNpz } from '../../src/noise/npz.js';
 import { addNoise, cleanImage, source } from './synthetic.js';
@@ -83,9 +83,22 @@ describe('pn2v end to end (synthetic image, Gaussian noise σ = 25)', () => {
     expect(mmse.shape).toEqual([SIZE, SIZE]);
     expect(psnrOf(mmse)).toBeGreaterThan(psnr(clean, noisy, 255));
     expect(psnrOf(prior)).not.toBeCloseTo(psnrOf(mmse), 3);
+    // The default after a prior prediction is the posterior mean again.
+    expect(Array.from((await careamist.predict(image, tiles)).data)).toEqual(Array.from(mmse.data));
     expect(readFileSync(join(workDir, 'config.yaml'), 'utf8')).toMatch(
       /model_type: GaussianNoiseModel\n\s+sigma: 25/,
     );
+
+    // The exported ONNX graph ends in the posterior: a bare .onnx predicts the same image.
+    const onnxPath = join(tmp, 'pn2v.onnx');
+    writeFileSync(onnxPath, careamist.exportOnnx());
+    const frozen = await loadModel(onnxPath, { normalization: careamist.normalization });
+    const fromOnnx = await frozen.predict({ ...image, axes: 'YX' }, tiles);
+    let onnxDiff = 0;
+    for (let i = 0; i < fromOnnx.data.length; i++)
+      onnxDiff = Math.max(onnxDiff, Math.abs(fromOnnx.data[i] - mmse.data[i]));
+    expect(onnxDiff).toBeLessThan(1e-2);
+    await frozen.dispose();
 
     const loaded = await CAREamist.load(workDir);
     const again = await loaded.predict(image, tiles);
