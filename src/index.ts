@@ -40,6 +40,7 @@ export {
   createCareConfig,
   createN2NConfig,
   createN2VConfig,
+  createPN2VConfig,
   createStructN2VConfig,
   loadConfigYaml,
   parseConfiguration,
@@ -67,8 +68,8 @@ export {
   validateAxes,
 } from './io/index.js';
 export { fitScaleOffset, MetricsError, psnr, scaleInvariantPsnr, ssim } from './metrics/index.js';
-export type { LossName, OptimizerSpec } from './models/index.js';
-export { DEFAULT_UNET, ModelError } from './models/index.js';
+export type { LossName, OptimizerSpec, Pn2vOutput } from './models/index.js';
+export { DEFAULT_UNET, ModelError, PN2V_OUTPUTS } from './models/index.js';
 export type {
   BootstrapResult,
   Denoiser,

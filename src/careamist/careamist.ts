@@ -10,11 +10,12 @@ import {
   type Configuration,
   loadConfigYaml,
   parseConfiguration,
+  predictionChannels,
   resolveOptimizer,
   resolveTrainerParams,
   saveConfigYaml,
 } from '../config/index.js';
-import { MEAN_STD_EPS, type NormalizationStats, normalizationAffine } from '../data/index.js';
+import { channelAffine, MEAN_STD_EPS, type NormalizationStats, normalizationAffine } from '../data/index.js';
 import {
   createModel,
   type Device,
@@ -24,7 +25,7 @@ import {
   type NamedTensor,
   type Runtime,
 } from '../engine/index.js';
-import { type OptimizerSpec, unetHalo } from '../models/index.js';
+import { type OptimizerSpec, type Pn2vNoise, type Pn2vOutput, unetHalo } from '../models/index.js';
 import type { ModelFacts, Normalization, PredictFn } from '../prediction/index.js';
 import {
   configuredStats,
@@ -39,6 +40,7 @@ import {
 } from '../training/index.js';
 import { type BmzExportDetails, exportTrainedModelToBmz, readCareamicsPackage } from './bmz.js';
 import { isTorchCheckpointName, type LightningProgress, readLightningCheckpoint } from './lightning.js';
+import { type ReadFile, resolvePn2vNoise, withNoiseModel } from './noiseModel.js';
 import { CAREamistError, TiledModel } from './tiled.js';
 
 export interface CAREamistOptions {
@@ -50,6 +52,8 @@ export interface CAREamistOptions {
   callbacks?: TrainerCallbacks;
   /** Hears what loading does differently from what was asked (an optimizer state that cannot carry over). */
   onWarning?: (message: string) => void;
+  /** Reads files the configuration names (a pn2v noise model's `.npz`); Node's CAREamist reads from disk. */
+  readFile?: ReadFile;
 }
 
 /** Options of `train`: see `FitOptions` for the memory budget that decides out-of-core training. */
@@ -161,9 +165,14 @@ export class CAREamist extends TiledModel {
     };
   }
 
-  /** The prediction graph with weights, as ONNX bytes (normalization is applied outside it). */
-  exportOnnx(): Uint8Array {
-    return this.trainedModel().exportOnnx();
+  /**
+   * The prediction graph with weights, as ONNX bytes (normalization is applied outside it); for pn2v it ends in
+   * the posterior mean, or the prior mean with `{ pn2vOutput: 'prior' }`.
+   */
+  exportOnnx(options: { pn2vOutput?: Pn2vOutput } = {}): Uint8Array {
+    const model = this.trainedModel();
+    this.choosePn2vOutput(model, options.pn2vOutput);
+    return model.exportOnnx();
   }
 
   /**
@@ -183,6 +192,10 @@ export class CAREamist extends TiledModel {
    * returned: its test output is this model's prediction of the test input.
    */
   exportBmz(details: BmzExportDetails): Promise<Uint8Array> {
+    if (this.config.algorithm_config.algorithm === 'pn2v')
+      throw new CAREamistError(
+        'BMZ export of pn2v is not supported yet (a CAREamics package would lack the noise model); export the ONNX graph, which includes the posterior',
+      );
     const model = this.trainedModel();
     return exportTrainedModelToBmz(
       {
@@ -206,9 +219,19 @@ export class CAREamist extends TiledModel {
     return this.config.data_config.axes;
   }
 
-  protected network(): PredictFn {
+  protected network(pn2vOutput?: Pn2vOutput): PredictFn {
     const model = this.trainedModel();
+    this.choosePn2vOutput(model, pn2vOutput);
     return (batch, shape) => model.predict(batch, shape);
+  }
+
+  /** pn2v: the output asked for, else the posterior mean; other algorithms refuse the option by name. */
+  private choosePn2vOutput(model: Model, pn2vOutput: Pn2vOutput | undefined): void {
+    if (model.loss === 'pn2v') model.pn2vOutput = pn2vOutput ?? 'mmse';
+    else if (pn2vOutput !== undefined)
+      throw new CAREamistError(
+        `pn2vOutput: only pn2v models have a posterior and a prior; this is ${this.config.algorithm_config.algorithm}`,
+      );
   }
 
   async dispose(): Promise<void> {
@@ -240,17 +263,24 @@ export class CAREamist extends TiledModel {
     return {
       depth: m.depth,
       inChannels: m.in_channels,
-      outChannels: m.num_classes,
+      outChannels: predictionChannels(this.config.algorithm_config),
       is3D: m.conv_dims === 3,
       receptiveFieldHalo: unetHalo(m),
       // The prediction module's 1 KiB per input pixel is for 32 filters; memory grows with the filter count.
-      bytesPerInputPixel: 1024 * (m.num_channels_init / 32) * (m.independent_channels ? m.in_channels : 1),
+      bytesPerInputPixel:
+        1024 * (m.num_channels_init / 32) * (m.independent_channels ? m.in_channels : 1) +
+        // pn2v's posterior holds a few float32 tensors of all num_classes outputs (samples, likelihoods, weights).
+        (this.config.algorithm_config.algorithm === 'pn2v' ? 4 * 4 * m.num_classes : 0),
     };
   }
 
   private trainedModel(): Model {
     if (!this.model || !this.stats)
       throw new CAREamistError('the model is not trained: call train() or load a checkpoint');
+    if (this.model.loss === 'pn2v')
+      this.model.setDataAffine(
+        channelAffine(this.stats.input, this.config.algorithm_config.model.in_channels),
+      );
     return this.model;
   }
 
@@ -271,9 +301,16 @@ export class CAREamist extends TiledModel {
             : { betas: optimizer.betas, eps: optimizer.eps, weight_decay: optimizer.weight_decay },
         gradientClip,
       };
+      let pn2vNoise: Pn2vNoise | undefined;
+      if (a.algorithm === 'pn2v') {
+        const resolved = await resolvePn2vNoise(a, this.options.readFile);
+        pn2vNoise = resolved.noise;
+        this.config = withNoiseModel(this.config, resolved.config);
+      }
       this.model = await createModel(this.options.runtime, {
         architecture: a.model,
         loss: a.loss,
+        pn2vNoise,
         optimizer: spec,
         learningRate: optimizer.lr,
         seed: this.config.data_config.seed ?? undefined,

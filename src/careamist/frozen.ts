@@ -16,7 +16,7 @@ import type { Configuration } from '../config/index.js';
 import { groupedMoments } from '../data/index.js';
 import { createSession, type DeviceInfo, type Runtime, runSession } from '../engine/index.js';
 import type { ImageSource } from '../io/types.js';
-import { unetHalo } from '../models/index.js';
+import { type Pn2vOutput, unetHalo } from '../models/index.js';
 import {
   type ModelFacts,
   type Normalization,
@@ -81,7 +81,11 @@ export class FrozenModel extends TiledModel {
     return this.bmz?.config;
   }
 
-  protected network(): PredictFn {
+  protected network(pn2vOutput?: Pn2vOutput): PredictFn {
+    if (pn2vOutput !== undefined)
+      throw new CAREamistError(
+        `pn2vOutput: a ${this.kind} model's graph is fixed (a pn2v export already holds its output); predict from the checkpoint to choose`,
+      );
     return this.run;
   }
 

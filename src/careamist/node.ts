@@ -97,6 +97,7 @@ export class CAREamist extends CoreCAREamist {
       callbacks: rest.callbacks,
       device: rest.device,
       onWarning: onWarning ?? emitWarning,
+      readFile: rest.readFile ?? ((path) => readFile(path)),
     });
     this.workDir = workDir;
   }

@@ -6,6 +6,7 @@
 import type { DeviceInfo } from '../engine/index.js';
 import { CareamicsError } from '../errors.js';
 import type { ImageSource, ImageWriter } from '../io/types.js';
+import type { Pn2vOutput } from '../models/index.js';
 import {
   type AxesArray,
   type ModelFacts,
@@ -27,7 +28,10 @@ export class CAREamistError extends CareamicsError<'CAREamistError'> {
 /** A model file's kind: a careamics-js checkpoint (or work dir), a BMZ package, or a bare ONNX graph. */
 export type ModelKind = 'checkpoint' | 'bmz' | 'onnx';
 
-export type PredictionSettings = Omit<PredictOptions, 'model' | 'normalization' | 'standardization'>;
+export type PredictionSettings = Omit<PredictOptions, 'model' | 'normalization' | 'standardization'> & {
+  /** pn2v models only: the posterior mean (`mmse`, default) or the network's prior mean (`prior`). */
+  pn2vOutput?: Pn2vOutput;
+};
 
 export abstract class TiledModel {
   abstract readonly kind: ModelKind;
@@ -39,8 +43,11 @@ export abstract class TiledModel {
   abstract readonly device: DeviceInfo | undefined;
   /** Applied around the network by tiling; absent where the model normalizes itself (BMZ processing). */
   abstract readonly normalization: Normalization | undefined;
-  /** The network on normalized tiles; throws where the model cannot predict yet (untrained). */
-  protected abstract network(): PredictFn;
+  /**
+   * The network on normalized tiles; throws where the model cannot predict yet (untrained), or cannot give the
+   * pn2v output asked for.
+   */
+  protected abstract network(pn2vOutput?: Pn2vOutput): PredictFn;
   /** Releases the ONNX Runtime sessions. */
   abstract dispose(): Promise<void>;
 
@@ -58,7 +65,7 @@ export abstract class TiledModel {
   /** Tiled prediction of a whole image (any size; tiles chosen from a memory budget unless given). */
   async predict(input: ImageSource | AxesArray, settings: PredictionSettings = {}): Promise<AxesArray> {
     const source = toImageSource(input);
-    return predict(source, this.network(), await this.predictionOptions(source, settings));
+    return predict(source, this.network(settings.pn2vOutput), await this.predictionOptions(source, settings));
   }
 
   /** Streams the prediction region by region into `writer` (TIFF, OME-Zarr, …): bounded memory. */
@@ -71,12 +78,12 @@ export abstract class TiledModel {
       await writer.abort().catch(() => undefined);
       throw err;
     });
-    return predictToWriter(source, writer, this.network(), options);
+    return predictToWriter(source, writer, this.network(settings.pn2vOutput), options);
   }
 
   private async predictionOptions(
     source: ImageSource,
-    settings: PredictionSettings,
+    { pn2vOutput: _, ...settings }: PredictionSettings,
   ): Promise<PredictOptions> {
     const standardization = await this.standardizationFor(source, settings.signal);
     return standardization

@@ -1,6 +1,6 @@
 /** `careamics config ALGORITHM`: a complete configuration YAML from the factories, every default written out. */
 import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { Argument, Command, Option } from 'commander';
 import {
   type CommonConfigOptions,
@@ -10,6 +10,7 @@ import {
   createCareConfig,
   createN2NConfig,
   createN2VConfig,
+  createPN2VConfig,
   createStructN2VConfig,
   DEFAULT_NUM_EPOCHS,
   LR_SCHEDULERS,
@@ -18,7 +19,7 @@ import {
   type StructMaskAxes,
   saveConfigYaml,
 } from '../config/index.js';
-import { writeFileAtomic } from '../node.js';
+import { loadNoiseModel, writeFileAtomic } from '../node.js';
 import { CliError, configErrorLine, UsageError } from './errors.js';
 import {
   axesOption,
@@ -30,7 +31,7 @@ import {
   positiveNumber,
 } from './shared.js';
 
-export const CLI_ALGORITHMS = ['n2v', 'n2v2', 'structn2v', 'care', 'n2n'] as const;
+export const CLI_ALGORITHMS = ['n2v', 'n2v2', 'structn2v', 'pn2v', 'care', 'n2n'] as const;
 type CliAlgorithm = (typeof CLI_ALGORITHMS)[number];
 
 interface ConfigOptions {
@@ -56,6 +57,9 @@ interface ConfigOptions {
   seed?: number;
   output: string;
   force?: boolean;
+  noiseModel?: string;
+  noiseSigma?: number;
+  samples?: number;
 }
 
 /** The configuration the options describe (throws `ConfigError` naming the field for invalid values). */
@@ -68,6 +72,22 @@ export function buildConfig(algorithm: CliAlgorithm, o: ConfigOptions): Configur
     );
   }
   const supervised = algorithm === 'care' || algorithm === 'n2n';
+  for (const [flag, value] of [
+    ['--noise-model', o.noiseModel],
+    ['--noise-sigma', o.noiseSigma],
+    ['--samples', o.samples],
+  ] as const) {
+    if (algorithm !== 'pn2v' && value !== undefined)
+      throw new UsageError(`${flag} applies to pn2v, not ${algorithm}`);
+  }
+  if (algorithm === 'pn2v' && (o.noiseModel === undefined) === (o.noiseSigma === undefined))
+    throw new UsageError(
+      'pn2v needs a noise model: --noise-model nm.npz (a Gaussian mixture, samples prior) or --noise-sigma σ (Gaussian noise, Gaussian prior)',
+    );
+  if (o.samples !== undefined && o.noiseModel === undefined)
+    throw new UsageError(
+      '--samples applies to a --noise-model mixture; --noise-sigma gives a Gaussian prior',
+    );
   if (supervised && (o.structAxis !== undefined || o.structSpan !== undefined)) {
     throw new UsageError(
       `--struct-axis and --struct-span apply to n2v, n2v2 and structn2v, not ${algorithm}`,
@@ -92,7 +112,7 @@ export function buildConfig(algorithm: CliAlgorithm, o: ConfigOptions): Configur
     ['--roi-size', o.roiSize],
   ] as const) {
     if (supervised && value !== undefined)
-      throw new UsageError(`${flag} applies to n2v, n2v2 and structn2v, not ${algorithm}`);
+      throw new UsageError(`${flag} applies to n2v, n2v2, structn2v and pn2v, not ${algorithm}`);
   }
   const common: CommonConfigOptions = {
     experimentName: o.experimentName ?? algorithm,
@@ -126,6 +146,17 @@ export function buildConfig(algorithm: CliAlgorithm, o: ConfigOptions): Configur
     ...(o.maskedPixelPercentage !== undefined && { maskedPixelPercentage: o.maskedPixelPercentage }),
     ...(o.roiSize !== undefined && { roiSize: o.roiSize }),
   };
+  if (algorithm === 'pn2v') {
+    return createPN2VConfig({
+      ...n2v,
+      ...(o.structAxis !== undefined && { structN2VAxis: o.structAxis }),
+      ...(o.samples !== undefined && { numSamples: o.samples }),
+      noiseModel:
+        o.noiseModel !== undefined
+          ? { model_type: 'GaussianMixtureNoiseModel', path: resolve(o.noiseModel) }
+          : { model_type: 'GaussianNoiseModel', sigma: o.noiseSigma! },
+    });
+  }
   if (algorithm === 'structn2v') {
     return createStructN2VConfig({ ...n2v, structN2VAxis: o.structAxis ?? 'horizontal' });
   }
@@ -140,6 +171,7 @@ const FLAGS: Record<string, string> = {
   channels: '--n-channels',
   patchSize: '--patch-size',
   batchSize: '--batch-size',
+  numSamples: '--samples',
 };
 
 /** `buildConfig`, with invalid values reported as usage errors that name the option or field. */
@@ -192,6 +224,20 @@ export function configCommand(ctx: CliContext): Command {
       'N2V: side of the window replacement values come from, odd (default 11)',
       positiveInt,
     )
+    .option(
+      '--noise-model <file>',
+      "pn2v: a Gaussian mixture noise model (CAREamics' .npz, e.g. from `careamics noise-model`); the network predicts samples",
+    )
+    .option(
+      '--noise-sigma <sigma>',
+      'pn2v: Gaussian noise of this standard deviation (raw units); the network predicts a Gaussian prior',
+      positiveNumber,
+    )
+    .option(
+      '--samples <n>',
+      'pn2v with --noise-model: samples of the signal per channel (default 100)',
+      positiveInt,
+    )
     .option('--learning-rate <lr>', "the optimizer's learning rate (default: Adam's 1e-3)", positiveNumber)
     .addOption(
       new Option(
@@ -212,6 +258,17 @@ export function configCommand(ctx: CliContext): Command {
     .option('-o, --output <file>', 'where to write the YAML ("-" for stdout)', 'config.yaml')
     .option('--force', 'overwrite an existing output file')
     .action(async (algorithm: CliAlgorithm, options: ConfigOptions) => {
+      if (options.noiseModel !== undefined) {
+        if (!(await exists(options.noiseModel)))
+          throw new CliError(`${options.noiseModel}: no such noise model file`);
+        // A single Gaussian's .npz (`noise-model fit --model gaussian`) configures the Gaussian prior.
+        const model = await loadNoiseModel(options.noiseModel);
+        if (model.model_type === 'GaussianNoiseModel') {
+          if (options.noiseSigma !== undefined)
+            throw new UsageError('--noise-model and --noise-sigma: give one noise model');
+          options = { ...options, noiseModel: undefined, noiseSigma: model.sigma };
+        }
+      }
       const config = configFromOptions(algorithm, options);
       for (const warning of configurationWarnings(config)) ctx.warn(warning);
       const yaml = saveConfigYaml(config);

@@ -54,6 +54,7 @@ interface PredictCliOptions {
   backoff?: number;
   regionSize?: number;
   chunkSize?: number[];
+  pn2vOutput?: 'mmse' | 'prior';
 }
 
 /** `<name>_denoised.tif` (or `.zarr`): the input's name without its extension(s). */
@@ -171,6 +172,7 @@ async function enqueue(
       tileSize: o.tileSize,
       tileOverlap: o.tileOverlap,
       tta: o.tta,
+      ...(o.pn2vOutput !== undefined && { pn2vOutput: o.pn2vOutput }),
       batchSize: o.batchSize,
       outputDtype: o.outputDtype,
       availableMemoryBytes: freemem(),
@@ -244,6 +246,12 @@ export function predictCommand(ctx: CliContext): Command {
         .choices(['float32', 'input'])
         .default('float32'),
     )
+    .addOption(
+      new Option(
+        '--pn2v-output <output>',
+        'pn2v models: the posterior mean (mmse, default) or the network prior mean (prior)',
+      ).choices(['mmse', 'prior']),
+    )
     .option('--mean <values...>', '.onnx models: training mean per channel', collect(finiteNumber))
     .option('--std <values...>', '.onnx models: training std per channel', collect(finiteNumber))
     .option(
@@ -311,6 +319,7 @@ export function predictCommand(ctx: CliContext): Command {
               tileSize: o.tileSize,
               tileOverlap: o.tileOverlap,
               tta: o.tta,
+              ...(o.pn2vOutput !== undefined && { pn2vOutput: o.pn2vOutput }),
               batchSize: o.batchSize,
               outputDtype: o.outputDtype,
               availableMemoryBytes: freemem(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AlgorithmConfigSchema } from './algorithm.js';
+import { AlgorithmConfigSchema, isSelfSupervised, predictionChannels } from './algorithm.js';
 import { type RecognisedShape, recognisedShape } from './careamicsVersions.js';
 import { DataConfigSchema, isDataConfig3D } from './data.js';
 import { ConfigError, type ConfigIssue, formatPath, show, toConfigIssues } from './errors.js';
@@ -34,8 +34,7 @@ const ConfigurationObject = z
     training_config:
       c.training_config ??
       defaultTrainingConfig(c.algorithm_config.algorithm, {
-        monitorMetric:
-          c.algorithm_config.algorithm === 'n2v' ? c.algorithm_config.monitor_metric : 'val_loss',
+        monitorMetric: isSelfSupervised(c.algorithm_config) ? c.algorithm_config.monitor_metric : 'val_loss',
       }),
   }));
 
@@ -75,12 +74,15 @@ function crossCheck(c: Checked, ctx: z.core.$RefinementCtx): void {
       `must be 1 when axes "${data.axes}" have no C, got ${model.in_channels}`,
     );
 
-  for (const i of normalizationSizeIssues(data.normalization, model.in_channels, model.num_classes))
+  for (const i of normalizationSizeIssues(data.normalization, model.in_channels, predictionChannels(alg)))
     add(['data_config', 'normalization', ...i.path], i.message);
 
-  if (alg.algorithm === 'n2v') {
+  if (isSelfSupervised(alg)) {
     if (data.target_axes !== null)
-      add(['data_config', 'target_axes'], 'must be null for N2V, which has no targets');
+      add(
+        ['data_config', 'target_axes'],
+        `must be null for ${alg.algorithm.toUpperCase()}, which has no targets`,
+      );
     if (data.mode === 'training' && 'patch_size' in data.patching) {
       const area = data.patching.patch_size.reduce((a, b) => a * b, 1);
       const perc = alg.n2v_config.masked_pixel_percentage;

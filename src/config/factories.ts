@@ -3,6 +3,7 @@ import { type Configuration, parseConfiguration } from './configuration.js';
 import type { DataType, PatchFilterConfigInput } from './data.js';
 import { ConfigError } from './errors.js';
 import type { StructMaskAxes } from './n2vManipulate.js';
+import type { NoiseModelConfigInput } from './noiseModel.js';
 import type { LrSchedulerName, OptimizerName } from './optimizer.js';
 import { generateRandomSeed } from './random.js';
 import { defaultTrainingConfig } from './training.js';
@@ -76,6 +77,16 @@ export interface N2VConfigOptions extends CommonConfigOptions {
   /** Default 5. */
   structN2VSpan?: number;
   monitorMetric?: 'train_loss' | 'train_loss_epoch' | 'val_loss';
+}
+
+export interface PN2VConfigOptions extends Omit<N2VConfigOptions, 'independentChannels'> {
+  /** The noise model: a GaussianMixtureNoiseModel (`path` to a CAREamics .npz) or a GaussianNoiseModel (`sigma`). */
+  noiseModel: NoiseModelConfigInput;
+  /**
+   * Samples of the clean signal per channel, with a GaussianMixtureNoiseModel (default 100; PN2V's paper used
+   * 800). A GaussianNoiseModel's prior is a Gaussian (mean and log-variance) and takes no samples.
+   */
+  numSamples?: number;
 }
 
 export interface SupervisedConfigOptions extends CommonConfigOptions {
@@ -193,13 +204,44 @@ const is3D = (o: CommonConfigOptions) => (o.dataType === 'czi' ? /[ZT]/.test(o.a
 
 /** A Noise2Void configuration (N2V, N2V2 with `useN2V2`, structN2V with `structN2VAxis`). */
 export function createN2VConfig(o: N2VConfigOptions): Configuration {
+  return parseConfiguration(n2vConfigInput(o, 'n2v')).config;
+}
+
+/** Samples per channel `createPN2VConfig` gives a mixture noise model's prior. */
+export const DEFAULT_PN2V_SAMPLES = 100;
+
+/**
+ * A Probabilistic Noise2Void configuration: N2V's masking (N2V2, structN2V as in `createN2VConfig`) and a noise
+ * model. With a GaussianNoiseModel the network predicts a Gaussian prior (num_classes = 2 per channel), with a
+ * GaussianMixtureNoiseModel `numSamples` samples per channel. Channels are independent.
+ */
+export function createPN2VConfig(o: PN2VConfigOptions): Configuration {
+  const gaussian = o.noiseModel.model_type === 'GaussianNoiseModel';
+  if (gaussian && o.numSamples !== undefined)
+    throw new ConfigError([
+      { path: 'numSamples', message: 'a GaussianNoiseModel has a Gaussian prior, not samples; leave it out' },
+    ]);
+  const input = n2vConfigInput(o, 'pn2v');
+  const perChannel = gaussian ? 2 : (o.numSamples ?? DEFAULT_PN2V_SAMPLES);
+  const model = input.algorithm_config.model;
+  return parseConfiguration({
+    ...input,
+    algorithm_config: {
+      ...input.algorithm_config,
+      model: { ...model, num_classes: perChannel * model.in_channels, independent_channels: true },
+      noise_model: o.noiseModel,
+    },
+  }).config;
+}
+
+function n2vConfigInput(o: N2VConfigOptions, name: 'n2v' | 'pn2v') {
   const seed = o.seed ?? generateRandomSeed();
   const n = checkInputChannels(o.axes, o.channels, o.nChannels, 'nChannels');
   const structAxis = o.structN2VAxis ?? 'none';
   const augmentations = o.augmentations ?? (structAxis === 'none' ? undefined : []);
   const useN2V2 = o.useN2V2 ?? false;
   const algorithm = {
-    ...algorithmConfig(o, 'n2v', 'n2v', {
+    ...algorithmConfig(o, name, name, {
       in: n,
       out: n,
       independent: o.independentChannels ?? true,
@@ -216,17 +258,17 @@ export function createN2VConfig(o: N2VConfigOptions): Configuration {
       seed,
     },
   };
-  return parseConfiguration({
+  return {
     version: '0.3.0',
     experiment_name: o.experimentName,
     algorithm_config: algorithm,
     data_config: dataConfig(o, seed, augmentations),
-    training_config: defaultTrainingConfig('n2v', {
+    training_config: defaultTrainingConfig(name, {
       trainerParams: trainerParams(o),
       logger: o.logger,
       checkpointParams: o.checkpointParams,
     }),
-  }).config;
+  };
 }
 
 /** CAREamics' `create_structn2v_config`: structN2V with augmentations off (the mask is not rotation invariant). */

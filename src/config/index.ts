@@ -14,11 +14,16 @@ export {
   type AlgorithmName,
   type CAREAlgorithm,
   CAREAlgorithmSchema,
+  isSelfSupervised,
   isSupervised,
   type N2NAlgorithm,
   N2NAlgorithmSchema,
   type N2VAlgorithm,
   N2VAlgorithmSchema,
+  type PN2VAlgorithm,
+  PN2VAlgorithmSchema,
+  predictionChannels,
+  type SelfSupervisedAlgorithm,
 } from './algorithm.js';
 export { FINAL_ACTIVATIONS, type UNetConfig, UNetConfigSchema } from './architecture.js';
 export { axesProblem, isAxes3D, isValidCziAxes, SUPPORTED_AXES } from './axes.js';
@@ -58,9 +63,12 @@ export {
   createCareConfig,
   createN2NConfig,
   createN2VConfig,
+  createPN2VConfig,
   createStructN2VConfig,
   DEFAULT_NUM_EPOCHS,
+  DEFAULT_PN2V_SAMPLES,
   type N2VConfigOptions,
+  type PN2VConfigOptions,
   type SupervisedConfigOptions,
 } from './factories.js';
 export { migrateLegacyConfig } from './legacy.js';

@@ -32,6 +32,7 @@ export {
 } from './n2vManipulate.js';
 export {
   type AffineNormalization,
+  channelAffine,
   createStatsAccumulator,
   denormalize,
   MEAN_STD_EPS,

@@ -290,6 +290,22 @@ export function normalizationAffine(stats: NormalizationStats): AffineNormalizat
   return method.affine(stats);
 }
 
+/** Per-channel raw = normalized · scale + offset, for `channels` channels (a single value serves them all). */
+export function channelAffine(
+  stats: NormalizationStats,
+  channels: number,
+): { offset: number[]; scale: number[] } {
+  const { offset, spread, eps } = normalizationAffine(stats);
+  const pick = (values: number[], ch: number) => {
+    if (values.length !== 1 && values.length !== channels) {
+      throw new DataError('ChannelMismatch', `stats have ${values.length} values for ${channels} channels`);
+    }
+    return values.length === 1 ? values[0] : values[ch];
+  };
+  const all = Array.from({ length: channels }, (_, ch) => ch);
+  return { offset: all.map((ch) => pick(offset, ch)), scale: all.map((ch) => pick(spread, ch) + eps) };
+}
+
 function applyAffine(array: NDArray, axes: string, stats: NormalizationStats, inverse: boolean) {
   const layout = channelLayout(array.shape, axes);
   const { offset, spread, eps } = normalizationAffine(stats);

@@ -10,6 +10,7 @@ import type { TiledModel } from '../careamist/tiled.js';
 import { nodeRuntime } from '../engine/node.js';
 import type { DType, ImageSource, ImageWriter, Region, TypedArray } from '../io/index.js';
 import { openImage } from '../io/node/index.js';
+import type { Pn2vOutput } from '../models/index.js';
 import {
   type AutoTileInput,
   chooseTileSize,
@@ -29,6 +30,8 @@ export interface JobTiling {
   tileOverlap?: number[];
   tta?: boolean;
   batchSize?: number;
+  /** pn2v models: the posterior mean (default) or the prior mean; every worker must predict the same one. */
+  pn2vOutput?: Pn2vOutput;
 }
 
 /** What a worker needs to predict a region: plain data (it crosses processes and Redis as JSON). */
@@ -55,8 +58,8 @@ export function runTiling(
   source: ImageSource,
   settings: Partial<JobTiling> & { memoryBudgetBytes?: number; availableMemoryBytes?: number },
 ): JobTiling {
-  const { tileOverlap, tta, batchSize = 1 } = settings;
-  if (settings.tileSize) return { tileSize: settings.tileSize, tileOverlap, tta, batchSize };
+  const { tileOverlap, tta, batchSize = 1, pn2vOutput } = settings;
+  if (settings.tileSize) return { tileSize: settings.tileSize, tileOverlap, tta, batchSize, pn2vOutput };
   const letters = model.facts.is3D ? 'ZYX' : 'YX';
   const spatialShape = [...source.axes.toUpperCase()]
     .map((letter, i) => (letters.includes(letter) ? source.shape[i]! : -1))
@@ -70,7 +73,7 @@ export function runTiling(
     tileOverlap,
   };
   const tileSize = chooseTileSize(input).map((edge) => Math.min(edge, DISTRIBUTED_TILE_EDGE));
-  return { tileSize, tileOverlap, tta, batchSize };
+  return { tileSize, tileOverlap, tta, batchSize, pn2vOutput };
 }
 
 /** The output of a run: its axes, shape and dtype, and the regions that partition it. */

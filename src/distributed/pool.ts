@@ -10,6 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadModel } from '../careamist/node.js';
 import type { DType, ImageWriter, Region, TypedArray } from '../io/index.js';
 import { createImageWriter, openImage } from '../io/node/index.js';
+import type { Pn2vOutput } from '../models/index.js';
 import { DistributedError } from './errors.js';
 import { type OutputPlan, planTileAlignedOutput, type RegionJob, runTiling } from './job.js';
 
@@ -34,6 +35,8 @@ export interface WorkersOptions {
   tileSize?: number[];
   tileOverlap?: number[];
   tta?: boolean;
+  /** pn2v models: the posterior mean (`mmse`, default) or the network's prior mean (`prior`). */
+  pn2vOutput?: Pn2vOutput;
   batchSize?: number;
   outputDtype?: 'float32' | 'input';
   availableMemoryBytes?: number;

@@ -7,15 +7,22 @@ import type { UNetConfig } from '../config/index.js';
 import { concat, grad, input, reshape, type Tensor, toOnnx } from '../graph/index.js';
 import {
   buildUNet,
+  type DataAffine,
   EvaluationLayers,
   FlatLayout,
   FoldedLayers,
+  isMaskedLoss,
   type LossName,
   lossFor,
+  ModelError,
   type OptimizerSpec,
   optimizerSlots,
   optimizerUpdate,
   ParameterCollector,
+  type Pn2vNoise,
+  type Pn2vOutput,
+  pn2vEstimate,
+  pn2vLoss,
   sizeMultiple,
   TrainingLayers,
 } from '../models/index.js';
@@ -44,6 +51,12 @@ export function describeModel(architecture: UNetConfig): ModelDescription {
   };
 }
 
+/** What the pn2v loss and posterior need besides the network: the noise, and the data's affine to raw units. */
+export interface Pn2vSpec {
+  noise: Pn2vNoise;
+  affine: DataAffine;
+}
+
 export interface TrainingGraphOptions {
   /** Input batch shape (B, C, [Z,] Y, X). */
   inputShape: readonly number[];
@@ -51,20 +64,26 @@ export interface TrainingGraphOptions {
   optimizer: OptimizerSpec;
   /** Also output the flat gradient as `grads` (for checks against a reference). */
   exposeGradients?: boolean;
+  /** Required by the pn2v loss. */
+  pn2v?: Pn2vSpec;
 }
 
-const targetShape = (d: ModelDescription, inputShape: readonly number[]) => [
+/** Targets and masks: num_classes channels, except pn2v's (the observed input, one per input channel). */
+export const targetChannels = (a: UNetConfig, loss: LossName) =>
+  loss === 'pn2v' ? a.in_channels : a.num_classes;
+
+const targetShape = (d: ModelDescription, inputShape: readonly number[], loss: LossName) => [
   inputShape[0],
-  d.architecture.num_classes,
+  targetChannels(d.architecture, loss),
   ...inputShape.slice(2),
 ];
 
 function graphInputs(d: ModelDescription, inputShape: readonly number[], loss: LossName) {
-  const tShape = targetShape(d, inputShape);
+  const tShape = targetShape(d, inputShape, loss);
   const inputs = {
     input: input('input', inputShape),
     target: input('target', tShape),
-    mask: loss === 'n2v' ? input('mask', tShape) : undefined,
+    mask: isMaskedLoss(loss) ? input('mask', tShape) : undefined,
     params: input('params', [d.parameterLayout.size]),
     buffers: d.bufferLayout.size > 0 ? input('buffers', [d.bufferLayout.size]) : undefined,
   };
@@ -73,12 +92,25 @@ function graphInputs(d: ModelDescription, inputShape: readonly number[], loss: L
 
 const defined = (ts: (Tensor | undefined)[]) => ts.filter((t): t is Tensor => t !== undefined);
 
+function lossGraph(
+  name: LossName,
+  prediction: Tensor,
+  target: Tensor,
+  mask: Tensor | undefined,
+  pn2v: Pn2vSpec | undefined,
+): Tensor {
+  if (name !== 'pn2v') return lossFor(name, prediction, target, mask);
+  if (!pn2v || !mask)
+    throw new ModelError('the pn2v loss needs a noise model, the data affine and a mask', 'loss');
+  return pn2vLoss(prediction, target, mask, pn2v.noise, pn2v.affine);
+}
+
 export function buildTrainingGraph(d: ModelDescription, options: TrainingGraphOptions): Uint8Array {
   const { input: x, target, mask, params, buffers } = graphInputs(d, options.inputShape, options.loss);
   const bufferInput = buffers ?? input('buffers', [0]);
   const layers = new TrainingLayers(params, d.parameterLayout, bufferInput, d.bufferLayout);
   const prediction = buildUNet(d.architecture, x, layers);
-  const loss = lossFor(options.loss, prediction, target, mask);
+  const loss = lossGraph(options.loss, prediction, target, mask, options.pn2v);
 
   const views = d.parameterLayout.entries.map((e) => layers.params.get(e.name));
   const grads = grad(loss, views);
@@ -114,6 +146,7 @@ export function buildEvaluationGraph(
   d: ModelDescription,
   inputShape: readonly number[],
   lossName: LossName,
+  pn2v?: Pn2vSpec,
 ): Uint8Array {
   const { input: x, target, mask, params, buffers } = graphInputs(d, inputShape, lossName);
   const layers = new EvaluationLayers(
@@ -123,7 +156,7 @@ export function buildEvaluationGraph(
     d.bufferLayout,
   );
   const prediction = buildUNet(d.architecture, x, layers);
-  const loss = lossFor(lossName, prediction, target, mask);
+  const loss = lossGraph(lossName, prediction, target, mask, pn2v);
   return toOnnx({
     name: 'careamics_eval_loss',
     inputs: defined([x, target, mask, params, buffers]),
@@ -133,17 +166,22 @@ export function buildEvaluationGraph(
 
 const SPATIAL_NAMES = ['z', 'y', 'x'];
 
-/** The prediction graph; its batch and spatial dimensions are free (multiples of 2**depth). */
+/**
+ * The prediction graph; its batch and spatial dimensions are free (multiples of 2**depth). With `pn2v`, the
+ * output is the denoised image (posterior mean or prior mean, normalized units, one channel per input channel).
+ */
 export function buildPredictionGraph(
   d: ModelDescription,
   params: Float32Array,
   buffers: Float32Array,
+  pn2v?: Pn2vSpec & { output: Pn2vOutput },
 ): Uint8Array {
   const a = d.architecture;
   const side = sizeMultiple(a) * 4;
   const x = input('input', [1, a.in_channels, ...new Array(a.conv_dims).fill(side)]);
   const layers = new FoldedLayers(params, d.parameterLayout, buffers, d.bufferLayout);
-  const output = buildUNet(a, x, layers);
+  const network = buildUNet(a, x, layers);
+  const output = pn2v ? pn2vEstimate(network, x, pn2v.noise, pn2v.affine, pn2v.output) : network;
   const names = SPATIAL_NAMES.slice(3 - a.conv_dims);
   const dynamic: Record<number, string> = { 0: 'batch' };
   names.forEach((n, i) => {

@@ -1,5 +1,5 @@
 export { DEVICES, noAdapterError, onDevice, probeRuntime } from './device.js';
-export type { ModelDescription, TrainingGraphOptions } from './graphs.js';
+export type { ModelDescription, Pn2vSpec, TrainingGraphOptions } from './graphs.js';
 export { buildEvaluationGraph, buildPredictionGraph, buildTrainingGraph, describeModel } from './graphs.js';
 export type { Batch, ModelOptions, ModelState } from './model.js';
 export { createModel, Model } from './model.js';

@@ -6,12 +6,16 @@
 import type { InferenceSession } from 'onnxruntime-common';
 import type { UNetConfig } from '../config/index.js';
 import {
+  type DataAffine,
   DEFAULT_UNET,
   initialBuffers,
   initialParameters,
+  isMaskedLoss,
   type LossName,
   type OptimizerSpec,
   optimizerSlots,
+  type Pn2vNoise,
+  type Pn2vOutput,
   sizeMultiple,
 } from '../models/index.js';
 import { onDevice } from './device.js';
@@ -22,6 +26,8 @@ import {
   buildTrainingGraph,
   describeModel,
   type ModelDescription,
+  type Pn2vSpec,
+  targetChannels,
 } from './graphs.js';
 import {
   createSession,
@@ -42,9 +48,14 @@ export interface ModelOptions {
   seed?: number;
   /** Where the graphs run (default: the runtime's own device, the CPU for `nodeRuntime()`). */
   device?: Device;
+  /** The noise the pn2v loss and posterior combine with the network's prior (required with loss `pn2v`). */
+  pn2vNoise?: Pn2vNoise;
 }
 
-/** A batch: input (B, C, [Z,] Y, X); target and mask (B, num_classes, …); mask only for the n2v loss. */
+/**
+ * A batch: input (B, C, [Z,] Y, X); target and mask (B, num_classes, …), or (B, C, …) for pn2v; mask only for
+ * the n2v and pn2v losses.
+ */
 export interface Batch {
   input: Float32Array;
   target: Float32Array;
@@ -65,8 +76,12 @@ export class Model {
   readonly description: ModelDescription;
   readonly loss: LossName;
   readonly optimizer: OptimizerSpec;
+  readonly pn2vNoise?: Pn2vNoise;
   learningRate: number;
   private host: ModelState;
+  /** pn2v: the data's map to raw units, which the noise model works in. */
+  private affine?: DataAffine;
+  private pn2vOutputMode: Pn2vOutput = 'mmse';
   /** Set while the latest state is only on the device (a GPU): `syncState` brings it back. */
   private hostIsStale = false;
   private readonly onDevice: DeviceState;
@@ -80,6 +95,9 @@ export class Model {
   ) {
     this.description = describeModel({ ...DEFAULT_UNET, ...options.architecture });
     this.loss = options.loss ?? 'n2v';
+    this.pn2vNoise = options.pn2vNoise;
+    if (this.loss === 'pn2v' && !this.pn2vNoise)
+      throw new EngineError('the pn2v loss needs a noise model (pn2vNoise)');
     this.optimizer = options.optimizer ?? { name: 'Adam' };
     this.learningRate = options.learningRate ?? 1e-3;
     const { parameters, buffers, parameterLayout, bufferLayout } = this.description;
@@ -132,6 +150,52 @@ export class Model {
     this.hostIsStale = false;
   }
 
+  /**
+   * The per-channel map from the network's normalized units back to raw intensities (raw = x · scale + offset),
+   * which pn2v needs because its noise model is in raw units. The trainer sets it from the data statistics.
+   */
+  setDataAffine(affine: DataAffine): void {
+    const same = (a: readonly number[], b: readonly number[]) =>
+      a.length === b.length && a.every((v, i) => v === b[i]);
+    if (this.affine && same(this.affine.offset, affine.offset) && same(this.affine.scale, affine.scale))
+      return;
+    this.affine = { offset: [...affine.offset], scale: [...affine.scale] };
+    this.dropCompiledGraphs();
+  }
+
+  /** What pn2v prediction returns: the posterior mean (`mmse`, default) or the network's prior mean (`prior`). */
+  get pn2vOutput(): Pn2vOutput {
+    return this.pn2vOutputMode;
+  }
+
+  set pn2vOutput(output: Pn2vOutput) {
+    if (output === this.pn2vOutputMode) return;
+    this.pn2vOutputMode = output;
+    this.version++;
+  }
+
+  /** Channels the prediction graph outputs: the UNet's, or pn2v's one estimate per input channel. */
+  get outputChannels(): number {
+    return this.loss === 'pn2v' ? this.architecture.in_channels : this.architecture.num_classes;
+  }
+
+  private pn2vSpec(): Pn2vSpec | undefined {
+    if (this.loss !== 'pn2v') return undefined;
+    if (!this.affine)
+      throw new EngineError('pn2v needs the data normalization (setDataAffine) before it trains or predicts');
+    return { noise: this.pn2vNoise!, affine: this.affine };
+  }
+
+  private dropCompiledGraphs(): void {
+    for (const session of this.sessions.values())
+      void session.then(
+        (s) => s.release(),
+        () => undefined,
+      );
+    this.sessions.clear();
+    this.version++;
+  }
+
   get architecture(): UNetConfig {
     return this.description.architecture;
   }
@@ -152,6 +216,7 @@ export class Model {
           inputShape: batch.shape,
           loss: this.loss,
           optimizer: this.optimizer,
+          pn2v: this.pn2vSpec(),
         }),
       this.onDevice.keepOutputs(stateNames.map((name) => `${name}_out`)),
     );
@@ -186,7 +251,7 @@ export class Model {
   async evaluate(batch: Batch): Promise<{ loss: number; prediction: Float32Array }> {
     this.checkBatch(batch);
     const session = await this.session('eval', batch.shape, () =>
-      buildEvaluationGraph(this.description, batch.shape, this.loss),
+      buildEvaluationGraph(this.description, batch.shape, this.loss, this.pn2vSpec()),
     );
     const { params, buffers } = this.onDevice.feeds();
     const out = await runSession(this.runtime, session, {
@@ -232,7 +297,13 @@ export class Model {
 
   /** The prediction graph as ONNX bytes, weights included (for BMZ export and other runtimes). */
   exportOnnx(): Uint8Array {
-    return buildPredictionGraph(this.description, this.state.params, this.state.buffers);
+    const pn2v = this.pn2vSpec();
+    return buildPredictionGraph(
+      this.description,
+      this.state.params,
+      this.state.buffers,
+      pn2v && { ...pn2v, output: this.pn2vOutputMode },
+    );
   }
 
   /** Parameters and buffers under PyTorch's names (`encoder.encoder_blocks.0.conv1.weight`), views of the state. */
@@ -315,7 +386,7 @@ export class Model {
   private checkBatch(batch: Batch): void {
     const a = this.architecture;
     const expected = batch.shape.reduce((x, y) => x * y, 1);
-    const targetSize = (expected / batch.shape[1]) * a.num_classes;
+    const targetSize = (expected / batch.shape[1]) * targetChannels(a, this.loss);
     if (batch.shape.length !== a.conv_dims + 2 || batch.shape[1] !== a.in_channels) {
       throw new EngineError(
         `batch must be (B, ${a.in_channels}, …) with ${a.conv_dims} spatial axes, got [${batch.shape}]`,
@@ -326,17 +397,21 @@ export class Model {
         `batch arrays have ${batch.input.length}/${batch.target.length} values, expected ${expected}/${targetSize}`,
       );
     }
-    if (this.loss === 'n2v' && batch.mask?.length !== targetSize) {
-      throw new EngineError('the n2v loss needs a mask the size of the target');
+    if (isMaskedLoss(this.loss) && batch.mask?.length !== targetSize) {
+      throw new EngineError(`the ${this.loss} loss needs a mask the size of the target`);
     }
   }
 
   private batchFeeds(batch: Batch) {
-    const targetDims = [batch.shape[0], this.architecture.num_classes, ...batch.shape.slice(2)];
+    const targetDims = [
+      batch.shape[0],
+      targetChannels(this.architecture, this.loss),
+      ...batch.shape.slice(2),
+    ];
     return {
       input: { data: batch.input, dims: batch.shape },
       target: { data: batch.target, dims: targetDims },
-      ...(this.loss === 'n2v' ? { mask: { data: batch.mask!, dims: targetDims } } : {}),
+      ...(isMaskedLoss(this.loss) ? { mask: { data: batch.mask!, dims: targetDims } } : {}),
     };
   }
 

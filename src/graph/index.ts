@@ -46,6 +46,7 @@ export {
   sign,
   slice,
   sqrt,
+  stopGradient,
   sub,
   toFloat,
   transpose,

@@ -86,7 +86,9 @@ export function toOnnx(spec: OnnxGraphSpec): Uint8Array {
     for (const spec of asInputs) {
       const [attr, kind] = spec.split(':');
       const value = node.attrs[attr] as readonly number[] | undefined;
-      if (attr === '' || !value || value.length === 0) inputNames.push('');
+      // An empty list is an omitted optional input (Resize's roi), except Reshape's shape: [] is a scalar.
+      const required = emission.type === 'Reshape';
+      if (attr === '' || !value || (value.length === 0 && !required)) inputNames.push('');
       else inputNames.push(kind === 'float' ? floatInput(value) : int64Input(value));
     }
     for (const [key, value] of Object.entries(node.attrs)) {

@@ -46,6 +46,8 @@ export const OPS: Record<string, OpDef> = {
   Input: { infer: same, onnx: { type: 'Input' } },
   Constant: { infer: same, onnx: { type: 'Constant' } },
   Identity: { infer: same, onnx: { type: 'Identity' } },
+  /** Identity whose gradient is zero: the shift of a log-sum-exp, which changes its value's rounding, not its gradient. */
+  StopGradient: { infer: same, onnx: { type: 'Identity' } },
 
   Add: { infer: broadcast('Add'), onnx: { type: 'Add' } },
   Sub: { infer: broadcast('Sub'), onnx: { type: 'Sub' } },
@@ -150,6 +152,7 @@ export const log = (x: Tensor) => apply('Log', [x]);
 export const abs = (x: Tensor) => apply('Abs', [x]);
 export const sign = (x: Tensor) => apply('Sign', [x]);
 export const identity = (x: Tensor) => apply('Identity', [x]);
+export const stopGradient = (x: Tensor) => apply('StopGradient', [x]);
 export const equal = (a: Operand, b: Operand) => apply('Equal', [lift(a), lift(b)]);
 export const greater = (a: Operand, b: Operand) => apply('Greater', [lift(a), lift(b)]);
 export const toFloat = (mask: Tensor) => apply('Cast', [mask], { to: 1 });

@@ -39,6 +39,7 @@ const unb = sumToShape;
 /** Ops without an entry (comparisons, Sign, Pow, Max, ReduceMax, ConvTranspose) have no gradient. */
 export const VJPS: Record<string, Vjp> = {
   Identity: (g) => [g],
+  StopGradient: () => [undefined],
   Add: (g, n) => [unb(g, n.inputs[0].shape), unb(g, n.inputs[1].shape)],
   Sub: (g, n, need) => [unb(g, n.inputs[0].shape), need[1] ? unb(neg(g), n.inputs[1].shape) : undefined],
   Mul: (g, n, need) => [

@@ -2,7 +2,11 @@
 import { abs, div, mul, reduceMean, reduceSum, sub, type Tensor } from '../graph/index.js';
 import { ModelError } from './unet.js';
 
-export type LossName = 'n2v' | 'mse' | 'mae';
+/** `pn2v` is built by `pn2vLoss` (it needs a noise model and the data's affine); see `pn2v.ts`. */
+export type LossName = 'n2v' | 'pn2v' | 'mse' | 'mae';
+
+/** Losses computed at N2V-masked pixels, with the unmasked input as the target. */
+export const isMaskedLoss = (name: LossName) => name === 'n2v' || name === 'pn2v';
 
 const allAxes = (t: Tensor) => t.shape.map((_, i) => i);
 
@@ -26,6 +30,7 @@ export function mae(prediction: Tensor, target: Tensor): Tensor {
 
 /** The loss graph for `name`; `mask` is required for (and only used by) `n2v`. */
 export function lossFor(name: LossName, prediction: Tensor, target: Tensor, mask?: Tensor): Tensor {
+  if (name === 'pn2v') throw new ModelError('the pn2v loss is built by pn2vLoss', 'loss');
   if (name === 'n2v') {
     if (!mask) throw new ModelError('the n2v loss needs a mask', 'loss');
     return maskedMse(prediction, target, mask);

@@ -2,7 +2,7 @@
  * The training and validation sets of one run: where the patches come from (memory, or the files on demand),
  * normalization statistics, the patch plans, and batches ready for the engine (normalized, augmented, N2V-masked).
  */
-import type { Configuration } from '../config/index.js';
+import { type Configuration, isSelfSupervised, isSupervised, predictionChannels } from '../config/index.js';
 import {
   augmentBatch,
   checkPatchFits,
@@ -216,7 +216,7 @@ export class TrainingSet {
   ): Promise<TrainingSet> {
     const { signal } = options;
     const { data_config: d, algorithm_config: a } = config;
-    const supervised = a.algorithm !== 'n2v';
+    const supervised = isSupervised(a);
     if (data.trainSource.length === 0) throw new DataError('MissingData', 'no training images were given');
     if (supervised && !data.trainTarget) {
       throw new DataError('MissingData', `${a.algorithm.toUpperCase()} needs training targets (trainTarget)`);
@@ -276,7 +276,7 @@ export class TrainingSet {
             data.trainTarget,
             trainTargets,
             d.normalization.name,
-            a.model.num_classes,
+            predictionChannels(a),
             'training target',
             signal,
           )),
@@ -353,7 +353,7 @@ export class TrainingSet {
     rng: Rng,
   ): PreparedBatch {
     const algorithm = this.config.algorithm_config;
-    if (algorithm.algorithm === 'n2v') {
+    if (isSelfSupervised(algorithm)) {
       const { masked, mask } = n2vManipulate(input, algorithm.n2v_config, rng);
       return { input: masked.data, target: input.data, mask: mask.data, shape: input.shape };
     }

@@ -11,7 +11,7 @@ import {
   resolveTrainerParams,
   saveConfigYaml,
 } from '../config/index.js';
-import { type PatchSpec, Rng, type RngState } from '../data/index.js';
+import { channelAffine, type PatchSpec, Rng, type RngState } from '../data/index.js';
 import type { DeviceInfo, Model } from '../engine/index.js';
 import { CareamicsError } from '../errors.js';
 import { configWithStatistics, type Statistics, type TrainingData, TrainingSet } from './dataset.js';
@@ -141,6 +141,11 @@ export class Trainer {
     state.device = this.model.runtime.device;
     state.stats = resumed?.stats ?? set.stats;
     this.state = state;
+    // pn2v's noise model works in raw units: the loss maps the network's normalized values back.
+    if (this.model.loss === 'pn2v')
+      this.model.setDataAffine(
+        channelAffine(state.stats.input, this.config.algorithm_config.model.in_channels),
+      );
     const configYaml = saveConfigYaml(configWithStatistics(this.config, state.stats));
     await this.store?.write(RUN_FILES.config, configYaml);
 

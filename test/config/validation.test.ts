@@ -268,9 +268,9 @@ describe('type errors', () => {
 
   it('report an unknown algorithm clearly', () => {
     const c = minimal();
-    c.algorithm_config.algorithm = 'pn2v';
+    c.algorithm_config.algorithm = 'hdn';
     const err = expectIssue(parse(c), 'algorithm_config.algorithm');
-    expect(err.message).toContain('unknown algorithm "pn2v"; expected one of "n2v", "care", "n2n"');
+    expect(err.message).toContain('unknown algorithm "hdn"; expected one of "n2v", "pn2v", "care", "n2n"');
   });
 });
 

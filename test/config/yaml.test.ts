@@ -267,7 +267,7 @@ describe('loadConfigYaml errors', () => {
   it('names an unknown algorithm', () => {
     const text = fixture('careamics.yaml').replace('algorithm: n2v', 'algorithm: hdn');
     const err = expectIssue(() => loadConfigYaml(text), 'algorithm_config.algorithm');
-    expect(err.message).toContain('unknown algorithm "hdn"; expected one of "n2v", "care", "n2n"');
+    expect(err.message).toContain('unknown algorithm "hdn"; expected one of "n2v", "pn2v", "care", "n2n"');
   });
 
   it('names the field of an invalid value', () => {
