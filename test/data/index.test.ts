@@ -17,6 +17,7 @@ describe('src/data public API', () => {
       'applyAugmentation',
       'augmentBatch',
       'buildStructPattern',
+      'channelAffine',
       'checkPatchFits',
       'createStatsAccumulator',
       'createValSplit',

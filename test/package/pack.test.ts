@@ -179,7 +179,14 @@ describe.skipIf(!REGISTRY)('the packed package, installed as the README says', (
     // The README's two lines.
     await ok(
       'npm',
-      ['pkg', 'set', 'allowScripts.onnxruntime-node=false', 'allowScripts.protobufjs=false', '--json'],
+      [
+        'pkg',
+        'set',
+        'allowScripts.onnxruntime-node=false',
+        'allowScripts.protobufjs=false',
+        'allowScripts.msgpackr-extract=false',
+        '--json',
+      ],
       consumer,
     );
     const installed = await ok(
