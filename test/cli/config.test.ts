@@ -48,7 +48,7 @@ describe('careamics config', () => {
       expect(result.stderr).toMatch(pattern);
     };
     await refused(/--target-axes applies to care and n2n, not n2v/, 'n2v', '--target-axes', 'YX');
-    await refused(/--roi-size applies to n2v, n2v2 and structn2v, not care/, 'care', '--roi-size', '5');
+    await refused(/--roi-size applies to n2v, n2v2, structn2v and pn2v, not care/, 'care', '--roi-size', '5');
     await refused(/max_time.*DD:HH:MM:SS/, 'n2v', '--max-time', '1 hour');
     await refused(/--lr-scheduler.*Allowed choices/, 'n2v', '--lr-scheduler', 'OneCycleLR');
   });

@@ -167,9 +167,9 @@ describe('careamics errors: one line naming the problem, a non-zero exit, no out
     );
     await fails(
       2,
-      /value 'pn2v' is invalid for argument 'algorithm'\. Allowed choices are n2v, n2v2, structn2v, care, n2n/,
+      /value 'hdn' is invalid for argument 'algorithm'\. Allowed choices are n2v, n2v2, structn2v, pn2v, care, n2n/,
       'config',
-      'pn2v',
+      'hdn',
       '-o',
       p('y.yaml'),
     );
