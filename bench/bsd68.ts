@@ -1,5 +1,6 @@
 /**
  * npm run bench:bsd68 -- [--select] [--minutes N] [--full] [--mask P] [--roi N] [--lr X] [--schedule S] [--no-tta]
+ *                         [--algorithm n2v|pn2v] [--prior samples|gaussian] [--samples K]
  *
  * The N2V paper's natural-image protocol (../shared/data/README.md): Gaussian noise σ = 25 on the 0–255 scale,
  * float, not clipped, fixed seed; N2V trained on the noisy Train400 images (the first 396 for training with
@@ -14,14 +15,20 @@
  * `--roi`, `--lr`, `--schedule cosine|plateau` and `--no-tta` override it for experiments.
  * `--full`: the n2v reproducibility notebook's recipe (96 filters, residual, batch 128, 200 epochs × 400 steps,
  * 0.198 % masked, ROI 5×5, ReduceLROnPlateau factor 0.5) — a GPU-sized run.
+ *
+ * `--algorithm pn2v`: the same recipe (masking, schedule, budget) trained as PN2V with the known noise, σ = 25:
+ * `--prior samples` (default) predicts `--samples` K samples (default 100) with σ as a one-Gaussian mixture,
+ * `--prior gaussian` a Gaussian prior with a GaussianNoiseModel. Scored on the posterior mean (psnr, psnrTTA)
+ * and the prior mean (psnrPrior, no TTA).
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_PN2V_SAMPLES } from '../src/config/index.js';
 import { Rng } from '../src/data/index.js';
 import { ArraySource } from '../src/io/index.js';
 import { psnr } from '../src/metrics/index.js';
-import { CAREamist, createN2VConfig, listImageFiles, openImage } from '../src/node.js';
+import { CAREamist, createN2VConfig, createPN2VConfig, listImageFiles, openImage } from '../src/node.js';
 import { round } from './lib.js';
 
 const { values } = parseArgs({
@@ -35,6 +42,9 @@ const { values } = parseArgs({
     lr: { type: 'string' },
     schedule: { type: 'string' },
     'no-tta': { type: 'boolean', default: false },
+    algorithm: { type: 'string', default: 'n2v' },
+    prior: { type: 'string', default: 'samples' },
+    samples: { type: 'string' },
   },
 });
 const SIGMA = 25;
@@ -124,15 +134,31 @@ if (schedule !== 'plateau' && schedule !== 'cosine') {
   console.error(`--schedule: expected plateau or cosine, got ${schedule}`);
   process.exit(1);
 }
+const algorithm = values.algorithm;
+const prior = values.prior;
+if (algorithm !== 'n2v' && algorithm !== 'pn2v') {
+  console.error(`--algorithm: expected n2v or pn2v, got ${algorithm}`);
+  process.exit(1);
+}
+if (prior !== 'samples' && prior !== 'gaussian') {
+  console.error(`--prior: expected samples or gaussian, got ${prior}`);
+  process.exit(1);
+}
+const pn2v = algorithm === 'pn2v';
+const samples = Number(values.samples ?? DEFAULT_PN2V_SAMPLES);
+if ((!pn2v || prior === 'gaussian') && values.samples !== undefined) {
+  console.error('--samples applies to --algorithm pn2v --prior samples');
+  process.exit(1);
+}
 const recipe = {
   mask: Number(values.mask ?? (full ? 0.198 : BUDGET_RECIPE.mask)),
   roi: Number(values.roi ?? (full ? 5 : BUDGET_RECIPE.roi)),
   lr: Number(values.lr ?? BUDGET_RECIPE.lr),
   schedule,
 };
-const config = createN2VConfig({
-  experimentName: full ? 'bsd68_full' : 'bsd68',
-  dataType: 'array',
+const options = {
+  experimentName: `bsd68${full ? '_full' : ''}${pn2v ? '_pn2v' : ''}`,
+  dataType: 'array' as const,
   axes: 'SYX',
   patchSize: [64, 64],
   batchSize: batch,
@@ -147,7 +173,11 @@ const config = createN2VConfig({
     ? { lrScheduler: 'CosineAnnealingLR' as const }
     : { lrScheduler: 'ReduceLROnPlateau' as const, lrSchedulerParams: full ? { factor: 0.5 } : {} }),
   trainerParams: full ? { limit_train_batches: 400 } : { max_time: { seconds: Math.round(minutes! * 60) } },
-});
+};
+// The known noise: σ = 25 as a one-Gaussian mixture (samples prior) or a GaussianNoiseModel (Gaussian prior).
+const config = pn2v
+  ? createPN2VConfig({ ...options, noiseSigma: SIGMA, ...(prior === 'samples' && { numSamples: samples }) })
+  : createN2VConfig(options);
 
 const started = performance.now();
 const careamist = new CAREamist(config, {
@@ -162,19 +192,22 @@ const careamist = new CAREamist(config, {
 const state = await careamist.train({ trainSource: [trainSource], valSource: [valSource] });
 const trainMinutes = (performance.now() - started) / 60000;
 
-async function meanPsnr(images: readonly Scored[], tta: boolean): Promise<number> {
+async function meanPsnr(images: readonly Scored[], tta: boolean, pn2vOutput?: 'prior'): Promise<number> {
   let total = 0;
   for (const image of images) {
     const out = await careamist.predict(
       { data: image.noisy, shape: image.shape, axes: 'YX' },
-      { tta, tileSize: [256, 256] },
+      { tta, tileSize: [256, 256], ...(pn2vOutput && { pn2vOutput }) },
     );
     total += psnr(image.clean, out.data as Float32Array, 255);
   }
   return total / images.length;
 }
 
-const scores: Record<string, { psnrNoisy: number; psnr: number; psnrTTA: number | null }> = {};
+const scores: Record<
+  string,
+  { psnrNoisy: number; psnr: number; psnrTTA: number | null; psnrPrior?: number }
+> = {};
 for (const [set, images] of Object.entries(evaluation)) {
   scores[set] = {
     psnrNoisy: round(
@@ -183,11 +216,15 @@ for (const [set, images] of Object.entries(evaluation)) {
     ),
     psnr: round(await meanPsnr(images, false), 2),
     psnrTTA: values['no-tta'] ? null : round(await meanPsnr(images, true), 2),
+    ...(pn2v && { psnrPrior: round(await meanPsnr(images, false, 'prior'), 2) }),
   };
 }
 const stepsPerEpoch =
   state.history.length > 1 ? state.history[1].step - state.history[0].step : state.globalStep;
 const summary = {
+  algorithm: pn2v
+    ? `pn2v, known σ = ${SIGMA}, ${prior === 'samples' ? `${samples} samples (σ as a one-Gaussian mixture)` : 'Gaussian prior'}; psnr is the posterior mean`
+    : 'n2v',
   mode: values.select ? 'select (validation only)' : 'report (BSD68 test set)',
   ...(values.select ? { validation: scores } : scores.BSD68 && { testSet: 'BSD68', ...scores.BSD68 }),
   trainMinutes: round(trainMinutes, 1),

@@ -42,6 +42,7 @@ export {
   createN2VConfig,
   createPN2VConfig,
   createStructN2VConfig,
+  gaussianMixtureFromSigma,
   loadConfigYaml,
   parseConfiguration,
   saveConfigYaml,

@@ -82,11 +82,7 @@ export function buildConfig(algorithm: CliAlgorithm, o: ConfigOptions): Configur
   }
   if (algorithm === 'pn2v' && (o.noiseModel === undefined) === (o.noiseSigma === undefined))
     throw new UsageError(
-      'pn2v needs a noise model: --noise-model nm.npz (a Gaussian mixture, samples prior) or --noise-sigma σ (Gaussian noise, Gaussian prior)',
-    );
-  if (o.samples !== undefined && o.noiseModel === undefined)
-    throw new UsageError(
-      '--samples applies to a --noise-model mixture; --noise-sigma gives a Gaussian prior',
+      'pn2v needs a noise model: --noise-model nm.npz (a Gaussian mixture, samples prior) or --noise-sigma σ (Gaussian noise: Gaussian prior, or samples prior with --samples)',
     );
   if (supervised && (o.structAxis !== undefined || o.structSpan !== undefined)) {
     throw new UsageError(
@@ -151,10 +147,9 @@ export function buildConfig(algorithm: CliAlgorithm, o: ConfigOptions): Configur
       ...n2v,
       ...(o.structAxis !== undefined && { structN2VAxis: o.structAxis }),
       ...(o.samples !== undefined && { numSamples: o.samples }),
-      noiseModel:
-        o.noiseModel !== undefined
-          ? { model_type: 'GaussianMixtureNoiseModel', path: resolve(o.noiseModel) }
-          : { model_type: 'GaussianNoiseModel', sigma: o.noiseSigma! },
+      ...(o.noiseModel !== undefined
+        ? { noiseModel: { model_type: 'GaussianMixtureNoiseModel', path: resolve(o.noiseModel) } }
+        : { noiseSigma: o.noiseSigma! }),
     });
   }
   if (algorithm === 'structn2v') {
@@ -230,12 +225,12 @@ export function configCommand(ctx: CliContext): Command {
     )
     .option(
       '--noise-sigma <sigma>',
-      'pn2v: Gaussian noise of this standard deviation (raw units); the network predicts a Gaussian prior',
+      'pn2v: Gaussian noise of this standard deviation (raw units); the network predicts a Gaussian prior, or with --samples samples (the noise as a one-Gaussian mixture)',
       positiveNumber,
     )
     .option(
       '--samples <n>',
-      'pn2v with --noise-model: samples of the signal per channel (default 100)',
+      'pn2v: samples of the signal per channel (default 100 with --noise-model; with --noise-sigma it selects the samples prior)',
       positiveInt,
     )
     .option('--learning-rate <lr>', "the optimizer's learning rate (default: Adam's 1e-3)", positiveNumber)

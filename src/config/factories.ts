@@ -3,7 +3,7 @@ import { type Configuration, parseConfiguration } from './configuration.js';
 import type { DataType, PatchFilterConfigInput } from './data.js';
 import { ConfigError } from './errors.js';
 import type { StructMaskAxes } from './n2vManipulate.js';
-import type { NoiseModelConfigInput } from './noiseModel.js';
+import { gaussianMixtureFromSigma, type NoiseModelConfigInput } from './noiseModel.js';
 import type { LrSchedulerName, OptimizerName } from './optimizer.js';
 import { generateRandomSeed } from './random.js';
 import { defaultTrainingConfig } from './training.js';
@@ -80,8 +80,17 @@ export interface N2VConfigOptions extends CommonConfigOptions {
 }
 
 export interface PN2VConfigOptions extends Omit<N2VConfigOptions, 'independentChannels'> {
-  /** The noise model: a GaussianMixtureNoiseModel (`path` to a CAREamics .npz) or a GaussianNoiseModel (`sigma`). */
-  noiseModel: NoiseModelConfigInput;
+  /**
+   * The noise model: a GaussianMixtureNoiseModel (`path` to a CAREamics .npz) or a GaussianNoiseModel (`sigma`).
+   * Give it or `noiseSigma`.
+   */
+  noiseModel?: NoiseModelConfigInput;
+  /**
+   * Known Gaussian noise of this standard deviation (raw units), in place of `noiseModel`: a GaussianNoiseModel
+   * (Gaussian prior), or with `numSamples` the same Gaussian as a one-component GaussianMixtureNoiseModel
+   * (samples prior; `gaussianMixtureFromSigma`).
+   */
+  noiseSigma?: number;
   /**
    * Samples of the clean signal per channel, with a GaussianMixtureNoiseModel (default 100; PN2V's paper used
    * 800). A GaussianNoiseModel's prior is a Gaussian (mean and log-variance) and takes no samples.
@@ -216,10 +225,14 @@ export const DEFAULT_PN2V_SAMPLES = 100;
  * GaussianMixtureNoiseModel `numSamples` samples per channel. Channels are independent.
  */
 export function createPN2VConfig(o: PN2VConfigOptions): Configuration {
-  const gaussian = o.noiseModel.model_type === 'GaussianNoiseModel';
+  const noiseModel = pn2vNoiseModel(o);
+  const gaussian = noiseModel.model_type === 'GaussianNoiseModel';
   if (gaussian && o.numSamples !== undefined)
     throw new ConfigError([
-      { path: 'numSamples', message: 'a GaussianNoiseModel has a Gaussian prior, not samples; leave it out' },
+      {
+        path: 'numSamples',
+        message: 'a GaussianNoiseModel has a Gaussian prior, not samples; leave it out (or give noiseSigma)',
+      },
     ]);
   const input = n2vConfigInput(o, 'pn2v');
   const perChannel = gaussian ? 2 : (o.numSamples ?? DEFAULT_PN2V_SAMPLES);
@@ -229,9 +242,25 @@ export function createPN2VConfig(o: PN2VConfigOptions): Configuration {
     algorithm_config: {
       ...input.algorithm_config,
       model: { ...model, num_classes: perChannel * model.in_channels, independent_channels: true },
-      noise_model: o.noiseModel,
+      noise_model: noiseModel,
     },
   }).config;
+}
+
+/** `noiseModel`, or `noiseSigma` as a Gaussian (Gaussian prior) or, with `numSamples`, a one-Gaussian mixture. */
+function pn2vNoiseModel(o: PN2VConfigOptions): NoiseModelConfigInput {
+  if ((o.noiseModel === undefined) === (o.noiseSigma === undefined))
+    throw new ConfigError([
+      {
+        path: 'noiseModel',
+        message: 'pn2v needs one noise model: give noiseModel or noiseSigma (known Gaussian noise), not both',
+      },
+    ]);
+  if (o.noiseModel !== undefined) return o.noiseModel;
+  const sigma = o.noiseSigma!;
+  return o.numSamples === undefined
+    ? { model_type: 'GaussianNoiseModel', sigma }
+    : gaussianMixtureFromSigma(sigma);
 }
 
 function n2vConfigInput(o: N2VConfigOptions, name: 'n2v' | 'pn2v') {

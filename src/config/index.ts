@@ -86,6 +86,7 @@ export {
   GaussianMixtureNMConfigSchema,
   type GaussianNoiseModelConfig,
   GaussianNoiseModelConfigSchema,
+  gaussianMixtureFromSigma,
   NOISE_MODEL_TYPES,
   type NoiseModelConfig,
   type NoiseModelConfigInput,

@@ -86,3 +86,36 @@ export function parseNoiseModelConfig(input: unknown): NoiseModelConfig {
   if (!result.success) throw new ConfigError(toConfigIssues(result.error.issues, input));
   return result.data;
 }
+
+/**
+ * How far below log σ² the variance's linear coefficient sits: the variance is σ²·(1 + e⁻⁴⁰·u) with u the signal
+ * scaled by [min_signal, max_signal], a relative error under 1e-11 for |u| ≤ 10⁶ (16-bit data on the default
+ * [0, 1] range), and e⁻⁴⁰·σ² stays a normal float32 for any σ > 1e-12.
+ */
+const LINEAR_VARIANCE_OFFSET = 40;
+
+/**
+ * Known Gaussian noise of standard deviation `sigma` as CAREamics' GaussianMixtureNoiseModel: one Gaussian, mean
+ * the signal, variance exp(w₀) + exp(w₁)·u with w₀ = log σ² and w₁ = w₀ − 40 (CAREamics' variance polynomial has
+ * no constant-only form, so w₁ is negligible rather than zero), mixture logit 0, and `min_sigma` (CAREamics'
+ * floor on the variance) 0 so that it never binds. PN2V's samples prior then works with a known σ, and the
+ * configuration stays readable by CAREamics.
+ */
+export function gaussianMixtureFromSigma(sigma: number): GaussianMixtureNMConfig {
+  if (!(sigma > 0 && Number.isFinite(sigma)))
+    throw new ConfigError([{ path: 'sigma', message: `must be a positive number, got ${sigma}` }]);
+  const logVariance = Math.log(sigma * sigma);
+  return GaussianMixtureNMConfigSchema.parse({
+    model_type: 'GaussianMixtureNoiseModel',
+    weight: [
+      [0, 0],
+      [logVariance, logVariance - LINEAR_VARIANCE_OFFSET],
+      [0, 0],
+    ],
+    n_gaussian: 1,
+    n_coeff: 2,
+    min_signal: 0,
+    max_signal: 1,
+    min_sigma: 0,
+  });
+}

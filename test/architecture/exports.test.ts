@@ -56,6 +56,7 @@ it('careamics-js exports exactly these names', () => {
       "encodeTiff",
       "fitNoiseModel",
       "fitScaleOffset",
+      "gaussianMixtureFromSigma",
       "gaussianNoiseModel",
       "gaussianSigmaFromNoisy",
       "gaussianSigmaFromPairs",

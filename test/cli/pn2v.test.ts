@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigYaml } from '../../src/config/index.js';
 import { encodeNoiseModelNpz } from '../../src/noise/npz.js';
+import { pixelBytes } from '../distributed/helpers.js';
 import { cli, tempDir, writeNoise } from './helpers.js';
 
 describe('careamics config pn2v → train → predict (mmse and prior) → export refused', () => {
@@ -57,6 +58,14 @@ describe('careamics config pn2v → train → predict (mmse and prior) → expor
     expect(m.model.num_classes).toBe(8);
     const gaussian = await cli('config', 'pn2v', '--noise-sigma', '6', ...small, '-o', p('config.yaml'));
     expect(gaussian.code, gaussian.stderr).toBe(0);
+    const known = await cli('config', 'pn2v', '--noise-sigma', '6', '--samples', '8', ...small, '-o', '-');
+    expect(known.code, known.stderr).toBe(0);
+    const k = loadConfigYaml(known.stdout).config.algorithm_config;
+    expect(k.algorithm === 'pn2v' && k.noise_model).toMatchObject({
+      model_type: 'GaussianMixtureNoiseModel',
+      n_gaussian: 1,
+    });
+    expect(k.model.num_classes).toBe(8);
     await writeFile(p('sigma.npz'), encodeNoiseModelNpz({ model_type: 'GaussianNoiseModel', sigma: 6 }));
     const fromFile = await cli('config', 'pn2v', '--noise-model', p('sigma.npz'), ...small, '-o', '-');
     expect(fromFile.code, fromFile.stderr).toBe(0);
@@ -85,11 +94,39 @@ describe('careamics config pn2v → train → predict (mmse and prior) → expor
       expect(result.code, result.stderr).toBe(0);
       expect(existsSync(join(out, 'noise_denoised.tif'))).toBe(true);
     }
+    // Two worker processes write exactly what one process writes, for each output: --pn2v-output travels with the
+    // jobs (it was once dropped there, and workers silently predicted the posterior mean).
+    const tiling = ['--tile-size', '64', '64', '--tile-overlap', '16', '16'];
+    const written: Record<string, Buffer> = {};
+    for (const output of ['mmse', 'prior']) {
+      const one = p(`${output}-one`);
+      const two = p(`${output}-two`);
+      const single = await cli('predict', run, p('noise.tif'), '--pn2v-output', output, ...tiling, '-o', one);
+      expect(single.code, single.stderr).toBe(0);
+      const workers = await cli(
+        'predict',
+        run,
+        p('noise.tif'),
+        '--pn2v-output',
+        output,
+        ...tiling,
+        '--workers',
+        '2',
+        '--region-size',
+        '64',
+        '-o',
+        two,
+      );
+      expect(workers.code, workers.stderr).toBe(0);
+      written[output] = await pixelBytes(join(one, 'noise_denoised.tif'));
+      expect(await pixelBytes(join(two, 'noise_denoised.tif'))).toEqual(written[output]);
+    }
+    expect(written.prior).not.toEqual(written.mmse);
     const info = await cli('info', run);
     expect(info.code, info.stderr).toBe(0);
     expect(info.stdout).toMatch(/pn2v/);
     const exported = await cli('export', run, '-o', p('model.zip'), '--name', 'pn2v', '--authors', 'Ada');
     expect(exported.code).not.toBe(0);
     expect(exported.stderr).toMatch(/BMZ export of pn2v is not supported yet/);
-  });
+  }, 120_000);
 });

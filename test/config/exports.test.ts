@@ -48,6 +48,7 @@ it('exports a stable public API', () => {
       "createPN2VConfig",
       "createStructN2VConfig",
       "defaultTrainingConfig",
+      "gaussianMixtureFromSigma",
       "isAxes3D",
       "isDataConfig3D",
       "isSelfSupervised",

@@ -3,10 +3,12 @@ import {
   ConfigError,
   configurationIssues,
   createPN2VConfig,
+  gaussianMixtureFromSigma,
   loadConfigYaml,
   parseConfiguration,
   saveConfigYaml,
 } from '../../src/config/index.js';
+import { createNoiseModel, likelihood } from '../../src/noise/index.js';
 
 const base = {
   experimentName: 'pn2v',
@@ -38,6 +40,44 @@ describe('pn2v configuration', () => {
     expect(config.algorithm_config.model.num_classes).toBe(128);
     expect(config.algorithm_config.model.independent_channels).toBe(true);
   });
+
+  it('noiseSigma with numSamples is that Gaussian as a one-component mixture (samples prior); alone, a Gaussian prior', () => {
+    const samples = createPN2VConfig({ ...base, noiseSigma: 25, numSamples: 16 }).algorithm_config;
+    expect(samples.model.num_classes).toBe(16);
+    expect(samples.algorithm === 'pn2v' && samples.noise_model).toEqual(gaussianMixtureFromSigma(25));
+    const prior = createPN2VConfig({ ...base, noiseSigma: 25 }).algorithm_config;
+    expect(prior.algorithm === 'pn2v' && prior.noise_model).toEqual({
+      model_type: 'GaussianNoiseModel',
+      sigma: 25,
+    });
+    expect(() => createPN2VConfig({ ...base })).toThrow(/noiseModel or noiseSigma/);
+  });
+
+  it.each([0.01, 1, 25, 3000])(
+    'the mixture from σ = %f has the Gaussian likelihood (relative error ≤ 1e-6)',
+    (sigma) => {
+      const mixture = createNoiseModel(gaussianMixtureFromSigma(sigma));
+      expect(mixture.model_type === 'GaussianMixtureNoiseModel' && mixture.min_sigma).toBeLessThan(
+        sigma * sigma,
+      );
+      const gaussian = createNoiseModel({ model_type: 'GaussianNoiseModel', sigma });
+      // Signals over 8- and 16-bit ranges and below zero, observations up to 4σ away.
+      const signal: number[] = [];
+      const observation: number[] = [];
+      for (const s of [-500, 0, 1, 127.5, 255, 4095, 65535]) {
+        for (const z of [-4, -1.5, 0, 0.3, 2, 4]) {
+          signal.push(s);
+          observation.push(s + z * sigma);
+        }
+      }
+      const fromMixture = likelihood(mixture, observation, signal);
+      const exact = likelihood(gaussian, observation, signal);
+      for (let i = 0; i < exact.length; i++) {
+        // CAREamics adds tol (1e-10) to the mixture's density, so compare above it.
+        expect(Math.abs(fromMixture[i]! - 1e-10 - exact[i]!) / exact[i]!).toBeLessThanOrEqual(1e-6);
+      }
+    },
+  );
 
   it('survives a YAML round trip', () => {
     const config = createPN2VConfig({
