@@ -7,9 +7,9 @@
  * flips and 90° rotations, the last 4 for validation); PSNR (peak 255) per image of the 68 noisy BSD68 test
  * images, then the mean — without and with 8-fold test-time augmentation. Last line: JSON summary.
  *
- * `--select` is the mode for choosing a recipe: it never reads BSD68 and prints only the validation PSNR, on the
- * four held-back Train400 images (against their clean versions) and on Set12 (noise from its own seed). Choose
- * with `--select`; run without it once per final recipe (BSD68 is the test set).
+ * Every run scores the validation sets: the four held-back Train400 images (against their clean versions) and
+ * Set12 (noise from its own seed). `--select` is the mode for choosing a recipe: it never reads BSD68. Choose with
+ * `--select`; run without it once per final recipe, which adds BSD68 (the test set).
  *
  * Default: the time-budget recipe below (BUDGET_RECIPE) for `--minutes` of training (default 60); `--mask`,
  * `--roi`, `--lr`, `--schedule cosine|plateau` and `--no-tta` override it for experiments.
@@ -109,20 +109,19 @@ interface Scored {
 }
 /** Selection scores on held-back data only; the report mode scores the 68 test images. */
 async function evaluationSets(): Promise<Record<string, Scored[]>> {
-  if (values.select) {
-    const set12Noise = new Rng(12);
-    const set12 = (await loadSet('Set12')).map((image) => ({
-      ...image,
-      noisy: addNoise(image.clean, set12Noise),
-    }));
-    return { 'Train400[396:400]': train.slice(396), Set12: set12 };
-  }
+  const set12Noise = new Rng(12);
+  const set12 = (await loadSet('Set12')).map((image) => ({
+    ...image,
+    noisy: addNoise(image.clean, set12Noise),
+  }));
+  const validation = { 'Train400[396:400]': train.slice(396), Set12: set12 };
+  if (values.select) return validation;
   const testNoise = new Rng(68);
   const bsd68 = (await loadSet('BSD68')).map((image) => ({
     ...image,
     noisy: addNoise(image.clean, testNoise),
   }));
-  return { BSD68: bsd68 };
+  return { ...validation, BSD68: bsd68 };
 }
 const evaluation = await evaluationSets();
 
@@ -226,7 +225,8 @@ const summary = {
     ? `pn2v, known σ = ${SIGMA}, ${prior === 'samples' ? `${samples} samples (σ as a one-Gaussian mixture)` : 'Gaussian prior'}; psnr is the posterior mean`
     : 'n2v',
   mode: values.select ? 'select (validation only)' : 'report (BSD68 test set)',
-  ...(values.select ? { validation: scores } : scores.BSD68 && { testSet: 'BSD68', ...scores.BSD68 }),
+  validation: { 'Train400[396:400]': scores['Train400[396:400]'], Set12: scores.Set12 },
+  ...(scores.BSD68 && { testSet: 'BSD68', ...scores.BSD68 }),
   trainMinutes: round(trainMinutes, 1),
   epochs: state.epoch,
   steps: state.globalStep,
