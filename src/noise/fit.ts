@@ -211,6 +211,24 @@ export async function fitNoiseModel(
 }
 
 /**
+ * A variance floor scaled to the data, (1 % of the observation's standard deviation)², for data whose units are not
+ * a 16-bit camera's (CAREamics' 125 suits those). The floor matters for fitting: the variance is
+ * max(polynomial, min_sigma), whose gradient is zero below the floor, so a fit whose initial variance lies under
+ * the floor everywhere (a narrow signal range, as a bootstrapped prediction often has) never moves.
+ */
+export function relativeMinSigma(observation: ArrayLike<number>): number {
+  let sum = 0;
+  let sumSq = 0;
+  for (let i = 0; i < observation.length; i++) {
+    sum += observation[i]!;
+    sumSq += observation[i]! ** 2;
+  }
+  const n = Math.max(observation.length, 1);
+  const variance = Math.max(sumSq / n - (sum / n) ** 2, 0);
+  return Math.max(1e-4 * variance, Number.MIN_VALUE);
+}
+
+/**
  * CAREamics' `min_sigma` (a variance floor, default 125, meant for 16-bit cameras) can exceed the noise of 8-bit or
  * photon-counting data; the fit then cannot reach the data's variance. Says so when the floor holds over most of
  * the signal range.
