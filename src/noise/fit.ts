@@ -193,6 +193,15 @@ export async function fitNoiseModel(
     low = Math.min(low, s);
     high = Math.max(high, s);
   }
+  if (options.minSignal === undefined && low < 0) {
+    // CAREamics' GaussianMixtureNMConfig requires min_signal ≥ 0; say why instead of naming a field nobody set.
+    throw new NoiseModelError(
+      'BadCalibrationData',
+      'fit',
+      `the signal goes down to ${low.toPrecision(4)}, but a noise model's min_signal must be ≥ 0 (CAREamics): ` +
+        'add an offset to the images, or clip the low signal (lowerClip)',
+    );
+  }
   const settings = parseNoiseModelConfig({
     model_type: 'GaussianMixtureNoiseModel',
     n_gaussian: options.nGaussian ?? 1,

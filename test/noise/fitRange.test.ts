@@ -5,7 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/index.js';
-import { fitNoiseModel, noiseModelMoments, relativeMinSigma } from '../../src/noise/index.js';
+import {
+  fitNoiseModel,
+  isNoiseModelError,
+  noiseModelMoments,
+  relativeMinSigma,
+} from '../../src/noise/index.js';
 import { nodeRuntime } from '../helpers/runtimes.js';
 
 /** Signal uniform in 74–134 (a blurry prediction's range), observation signal + N(0, 30²). */
@@ -37,5 +42,24 @@ describe('relativeMinSigma', () => {
       expect(s).toBeLessThan(33);
     }
     expect(fitted.warnings).toEqual([]);
+  });
+});
+
+describe('fitNoiseModel on a negative signal', () => {
+  it('says min_signal must be ≥ 0 and what to do, in one line', async () => {
+    const signal = Float32Array.from({ length: 64 }, (_, i) => i - 8);
+    const observation = signal.map((s, i) => s + (i % 2 ? 1 : -1));
+    const fit = fitNoiseModel(
+      { data: signal, shape: [1, 64] },
+      { data: observation, shape: [1, 64] },
+      {
+        runtime: nodeRuntime,
+        epochs: 1,
+      },
+    );
+    const err = await fit.catch((e: unknown) => e);
+    expect(isNoiseModelError(err, 'BadCalibrationData')).toBe(true);
+    expect((err as Error).message).toMatch(/signal goes down to -7\.000.*min_signal must be ≥ 0.*offset/);
+    expect((err as Error).message).not.toContain('\n');
   });
 });
