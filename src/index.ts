@@ -98,6 +98,7 @@ export {
   isNoiseModelError,
   NoiseModelError,
   noiseModelMoments,
+  relativeMinSigma,
   signalObservationPairs,
 } from './noise/index.js';
 export type {

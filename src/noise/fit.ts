@@ -193,6 +193,15 @@ export async function fitNoiseModel(
     low = Math.min(low, s);
     high = Math.max(high, s);
   }
+  if (options.minSignal === undefined && low < 0) {
+    // CAREamics' GaussianMixtureNMConfig requires min_signal ≥ 0; say why instead of naming a field nobody set.
+    throw new NoiseModelError(
+      'BadCalibrationData',
+      'fit',
+      `the signal goes down to ${low.toPrecision(4)}, but a noise model's min_signal must be ≥ 0 (CAREamics): ` +
+        'add an offset to the images, or clip the low signal (lowerClip)',
+    );
+  }
   const settings = parseNoiseModelConfig({
     model_type: 'GaussianMixtureNoiseModel',
     n_gaussian: options.nGaussian ?? 1,
@@ -208,6 +217,24 @@ export async function fitNoiseModel(
     pairs: count,
     warnings: [...(rangeWarning ? [rangeWarning] : []), ...flooredVarianceWarning(fit.model)],
   };
+}
+
+/**
+ * A variance floor scaled to the data, (1 % of the observation's standard deviation)², for data whose units are not
+ * a 16-bit camera's (CAREamics' 125 suits those). The floor matters for fitting: the variance is
+ * max(polynomial, min_sigma), whose gradient is zero below the floor, so a fit whose initial variance lies under
+ * the floor everywhere (a narrow signal range, as a bootstrapped prediction often has) never moves.
+ */
+export function relativeMinSigma(observation: ArrayLike<number>): number {
+  let sum = 0;
+  let sumSq = 0;
+  for (let i = 0; i < observation.length; i++) {
+    sum += observation[i]!;
+    sumSq += observation[i]! ** 2;
+  }
+  const n = Math.max(observation.length, 1);
+  const variance = Math.max(sumSq / n - (sum / n) ** 2, 0);
+  return Math.max(1e-4 * variance, Number.MIN_VALUE);
 }
 
 /**

@@ -24,6 +24,7 @@ export {
   fitNoiseModel,
   type ImageStack,
   type PairOptions,
+  relativeMinSigma,
   type SignalObservationPairs,
   signalObservationPairs,
 } from './fit.js';

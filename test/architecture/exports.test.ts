@@ -81,6 +81,7 @@ it('careamics-js exports exactly these names', () => {
       "predict",
       "predictToWriter",
       "psnr",
+      "relativeMinSigma",
       "saveConfigYaml",
       "scaleInvariantPsnr",
       "signalObservationPairs",

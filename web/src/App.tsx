@@ -4,6 +4,7 @@ import {
   type EpochRecord,
   encodeTiff,
   type NDArray,
+  type NoiseModel,
   openImageData,
   type StepProgress,
   validateAxes,
@@ -11,6 +12,7 @@ import {
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { BmzForm } from './components/BmzForm.js';
 import { LossChart } from './components/LossChart.js';
+import { NoiseModelPlot } from './components/NoiseModelPlot.js';
 import { Settings } from './components/Settings.js';
 import { type ShownImage, Viewer } from './components/Viewer.js';
 import { DEFAULT_SETTINGS } from './config.js';
@@ -27,7 +29,13 @@ interface LoadedImage extends ShownImage {
   range: [number, number];
 }
 
-type Phase = 'idle' | 'training' | 'stopping' | 'loading' | 'predicting' | 'exporting';
+type Phase = 'idle' | 'training' | 'stopping' | 'loading' | 'predicting' | 'exporting' | 'improving';
+
+const PN2V_STAGES = {
+  bootstrapping: 'PN2V: fitting a noise model to the N2V prediction…',
+  training: 'PN2V: training with the noise model…',
+  predicting: 'PN2V: predicting the posterior mean…',
+};
 
 /** The model the worker holds: trained here, or loaded from a checkpoint or a BMZ package. */
 interface ModelInfo {
@@ -58,6 +66,10 @@ export function App() {
   const [history, setHistory] = useState<EpochRecord[]>([]);
   const [tiles, setTiles] = useState<{ done: number; total: number }>();
   const [prediction, setPrediction] = useState<Prediction>();
+  const [noiseModel, setNoiseModel] = useState<{ model: NoiseModel; pairs: number }>();
+  const [fitProgress, setFitProgress] = useState<{ epoch: number; epochs: number; loss: number }>();
+  const [pn2vPrediction, setPn2vPrediction] = useState<Prediction>();
+  const [shown, setShown] = useState<'n2v' | 'pn2v'>('n2v');
   const [status, setStatus] = useState<string>();
   const [error, setError] = useState<string>();
   const [dragging, setDragging] = useState(false);
@@ -105,6 +117,30 @@ export function App() {
         setPrediction({ data: message.data, shape: message.shape, axes: message.axes });
         setStatus('Prediction finished.');
         return;
+      case 'pn2v-stage':
+        setStatus(PN2V_STAGES[message.stage]);
+        if (message.stage === 'training') {
+          setHistory([]);
+          setStep(undefined);
+        }
+        return;
+      case 'fit-progress':
+        setFitProgress(message);
+        return;
+      case 'noise-model':
+        setNoiseModel({ model: message.model, pairs: message.pairs });
+        if (message.warnings.length > 0) setError(message.warnings.join('; '));
+        return;
+      case 'pn2v-predicted':
+        setPhase('idle');
+        setPn2vPrediction({ data: message.data, shape: message.shape, axes: message.axes });
+        setShown('pn2v');
+        setStatus('PN2V finished: the posterior mean (MMSE) is shown; switch to compare with N2V.');
+        return;
+      case 'pn2v-stopped':
+        setPhase('idle');
+        setStatus('PN2V stopped; the N2V model is kept.');
+        return;
       case 'model':
         if (message.format === 'zip') {
           setPhase('idle');
@@ -112,7 +148,7 @@ export function App() {
         }
         download(
           message.bytes as Uint8Array<ArrayBuffer>,
-          `${outputStem(image?.name ?? 'model', settings.algorithm)}.${message.format}`,
+          `${outputStem(image?.name ?? 'model', message.pn2v ? 'pn2v' : settings.algorithm)}.${message.format}`,
           'application/octet-stream',
         );
         return;
@@ -146,10 +182,18 @@ export function App() {
 
   const send = (message: ToWorker) => worker.current!.postMessage(message);
 
+  const forgetPn2v = () => {
+    setNoiseModel(undefined);
+    setFitProgress(undefined);
+    setPn2vPrediction(undefined);
+    setShown('n2v');
+  };
+
   const open = async (file: File) => {
     setError(undefined);
     setStatus(undefined);
     setPrediction(undefined);
+    forgetPn2v();
     setTiles(undefined);
     try {
       const source = await openImageData(file, { name: file.name });
@@ -182,6 +226,7 @@ export function App() {
       if (axes !== image.axes) {
         setImage({ ...image, axes });
         setPrediction(undefined);
+        forgetPn2v();
       }
     } catch (err) {
       setAxesError(err instanceof Error ? err.message : String(err));
@@ -197,6 +242,7 @@ export function App() {
     setPrediction(undefined);
     setTiles(undefined);
     setModel(undefined);
+    forgetPn2v();
     setPhase('training');
     if (settings.device !== workerDevice.current) startWorker(settings.device);
     send({ type: 'train', file: image.file, name: image.name, axes: image.axes, settings });
@@ -207,6 +253,7 @@ export function App() {
     setStatus(undefined);
     setModel(undefined);
     setPrediction(undefined);
+    forgetPn2v();
     setPhase('loading');
     if (settings.device !== workerDevice.current) startWorker(settings.device);
     send({ type: 'load-model', file, name: file.name, device: settings.device });
@@ -225,14 +272,25 @@ export function App() {
     send({ type: 'predict', file: image.file, name: image.name, axes: image.axes });
   };
 
-  const downloadTiff = () => {
-    if (!image || !prediction) return;
-    const bytes = encodeTiff(prediction, { axes: prediction.axes, name: image.name });
-    download(
-      bytes as Uint8Array<ArrayBuffer>,
-      `${outputStem(image.name, settings.algorithm)}.tif`,
-      'image/tiff',
-    );
+  const improve = () => {
+    if (!image) return;
+    setError(undefined);
+    forgetPn2v();
+    setTiles(undefined);
+    setPhase('improving');
+    if (settings.device !== workerDevice.current) startWorker(settings.device);
+    send({ type: 'improve-pn2v', file: image.file, name: image.name, axes: image.axes, settings });
+  };
+
+  const stopPn2v = () => {
+    setPhase('stopping');
+    send({ type: 'stop' });
+  };
+
+  const downloadTiff = (result: Prediction, algorithm: string) => {
+    if (!image) return;
+    const bytes = encodeTiff(result, { axes: result.axes, name: image.name });
+    download(bytes as Uint8Array<ArrayBuffer>, `${outputStem(image.name, algorithm)}.tif`, 'image/tiff');
   };
 
   const onDrop = (e: DragEvent) => {
@@ -409,8 +467,70 @@ export function App() {
           )}
           {prediction && (
             <div class="buttons">
-              <button type="button" data-testid="download-tiff" onClick={downloadTiff}>
+              <button
+                type="button"
+                data-testid="download-tiff"
+                onClick={() => downloadTiff(prediction, settings.algorithm)}
+              >
                 Download denoised TIFF (float32)
+              </button>
+            </div>
+          )}
+          {model && image && (
+            <div class="buttons">
+              <button
+                type="button"
+                data-testid="improve-pn2v"
+                disabled={busy || !!axesError}
+                title="Fit a noise model to the N2V prediction and this image, train Probabilistic Noise2Void with the settings above, predict the posterior mean"
+                onClick={improve}
+              >
+                Improve with PN2V
+              </button>
+              <button
+                type="button"
+                data-testid="stop-pn2v"
+                disabled={phase !== 'improving'}
+                onClick={stopPn2v}
+              >
+                Stop PN2V
+              </button>
+            </div>
+          )}
+          {fitProgress && !noiseModel && (
+            <div class="progress" data-testid="fit-progress">
+              <progress value={fitProgress.epoch} max={fitProgress.epochs} />
+              <span>
+                noise model step {fitProgress.epoch}/{fitProgress.epochs} · −log p{' '}
+                {fitProgress.loss.toPrecision(4)}
+              </span>
+            </div>
+          )}
+          {noiseModel && <NoiseModelPlot model={noiseModel.model} pairs={noiseModel.pairs} />}
+          {pn2vPrediction && (
+            <div class="buttons">
+              <button
+                type="button"
+                data-testid="download-pn2v-tiff"
+                onClick={() => downloadTiff(pn2vPrediction, 'pn2v')}
+              >
+                Download PN2V TIFF (float32)
+              </button>
+              <button
+                type="button"
+                data-testid="download-pn2v-onnx"
+                disabled={busy}
+                onClick={() => send({ type: 'export-onnx', pn2v: true })}
+              >
+                PN2V model (ONNX)
+              </button>
+              <button
+                type="button"
+                data-testid="download-pn2v-checkpoint"
+                disabled={busy}
+                onClick={() => send({ type: 'export-checkpoint', pn2v: true })}
+              >
+                PN2V checkpoint
               </button>
             </div>
           )}
@@ -426,8 +546,27 @@ export function App() {
           )}
         </section>
         <section class="display">
+          {pn2vPrediction && (
+            <fieldset class="compare" data-testid="compare">
+              <legend>Result shown</legend>
+              {(['n2v', 'pn2v'] as const).map((which) => (
+                <label key={which}>
+                  <input
+                    type="radio"
+                    name="shown"
+                    value={which}
+                    data-testid={`show-${which}`}
+                    checked={shown === which}
+                    disabled={which === 'n2v' && !prediction}
+                    onChange={() => setShown(which)}
+                  />
+                  {which === 'n2v' ? 'N2V' : 'PN2V (posterior mean)'}
+                </label>
+              ))}
+            </fieldset>
+          )}
           {image ? (
-            <Viewer image={image} prediction={prediction} />
+            <Viewer image={image} prediction={shown === 'pn2v' ? pn2vPrediction : prediction} />
           ) : (
             <div class="placeholder">No image yet.</div>
           )}

@@ -1,5 +1,5 @@
 /** The web form's settings as a CAREamics configuration. */
-import { type Configuration, createN2VConfig } from 'careamics-js';
+import { type Configuration, createN2VConfig, createPN2VConfig, type NoiseModel } from 'careamics-js';
 import type { TrainSettings } from './protocol.js';
 
 /** CAREamics' defaults for the form (the factories' epochs; the patch and batch of the N2V examples). */
@@ -13,6 +13,7 @@ export const DEFAULT_SETTINGS: TrainSettings = {
   epochs: 30,
   valPatches: 8,
   device: 'auto',
+  seed: 42,
 };
 
 export function configFor(
@@ -20,10 +21,12 @@ export function configFor(
   name: string,
   axes: string,
   shape: readonly number[],
+  /** Given: the pn2v configuration of the same settings, with this noise model. */
+  noiseModel?: NoiseModel,
 ): Configuration {
   const c = axes.indexOf('C');
   const p = settings.patchSize;
-  return createN2VConfig({
+  const options: Parameters<typeof createN2VConfig>[0] = {
     experimentName: name.replace(/\.[^.]*$/, '').replace(/[^\w-]+/g, '_') || 'web',
     dataType: 'array',
     axes,
@@ -34,6 +37,8 @@ export function configFor(
     useN2V2: settings.algorithm === 'n2v2',
     structN2VAxis: settings.algorithm === 'structn2v' ? settings.structAxis : 'none',
     structN2VSpan: settings.structSpan,
+    seed: settings.seed,
     ...(c >= 0 ? { nChannels: shape[c] } : {}),
-  });
+  };
+  return noiseModel ? createPN2VConfig({ ...options, noiseModel }) : createN2VConfig(options);
 }

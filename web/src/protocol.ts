@@ -1,5 +1,5 @@
 /** Messages between the page and the training worker. */
-import type { Device, EpochRecord, StepProgress } from 'careamics-js';
+import type { Device, EpochRecord, NoiseModel, StepProgress } from 'careamics-js';
 
 /** What the page asks for a BioImage Model Zoo package. */
 export interface BmzDetails {
@@ -24,6 +24,8 @@ export interface TrainSettings {
   valPatches: number;
   /** `auto`: a hardware WebGPU adapter if there is one, else WebAssembly; `webgpu`: any adapter, software too. */
   device: Device;
+  /** Seeds patching, masking, augmentation and the initial weights: the same image and settings give the same model. */
+  seed: number;
 }
 
 export type ToWorker =
@@ -31,8 +33,10 @@ export type ToWorker =
   | { type: 'stop' }
   | { type: 'load-model'; file: Blob; name: string; device: Device }
   | { type: 'predict'; file: Blob; name: string; axes: string }
-  | { type: 'export-onnx' }
-  | { type: 'export-checkpoint' }
+  /** Bootstraps a noise model from the held N2V model and the image, trains pn2v with `settings`, predicts MMSE. */
+  | { type: 'improve-pn2v'; file: Blob; name: string; axes: string; settings: TrainSettings }
+  | { type: 'export-onnx'; pn2v?: boolean }
+  | { type: 'export-checkpoint'; pn2v?: boolean }
   | { type: 'export-bmz'; details: BmzDetails };
 
 export type FromWorker =
@@ -55,5 +59,10 @@ export type FromWorker =
     }
   | { type: 'predict-progress'; done: number; total: number }
   | { type: 'predicted'; data: Float32Array; shape: number[]; axes: string }
-  | { type: 'model'; format: 'onnx' | 'safetensors' | 'zip'; bytes: Uint8Array }
+  | { type: 'model'; format: 'onnx' | 'safetensors' | 'zip'; bytes: Uint8Array; pn2v?: boolean }
+  | { type: 'pn2v-stage'; stage: 'bootstrapping' | 'training' | 'predicting' }
+  | { type: 'fit-progress'; epoch: number; epochs: number; loss: number }
+  | { type: 'noise-model'; model: NoiseModel; pairs: number; warnings: string[] }
+  | { type: 'pn2v-predicted'; data: Float32Array; shape: number[]; axes: string }
+  | { type: 'pn2v-stopped' }
   | { type: 'error'; message: string };

@@ -13,7 +13,7 @@ export function Settings({ settings, is3D, disabled, onChange }: Props) {
   const set = <K extends keyof TrainSettings>(key: K, value: TrainSettings[K]) =>
     onChange({ ...settings, [key]: value });
   const number = (
-    key: 'patchSize' | 'patchSizeZ' | 'batchSize' | 'epochs' | 'valPatches' | 'structSpan',
+    key: 'patchSize' | 'patchSizeZ' | 'batchSize' | 'epochs' | 'valPatches' | 'structSpan' | 'seed',
     label: string,
     step = 1,
   ) => (
@@ -64,6 +64,7 @@ export function Settings({ settings, is3D, disabled, onChange }: Props) {
       {number('batchSize', 'Batch size')}
       {number('epochs', 'Epochs')}
       {number('valPatches', 'Validation patches')}
+      {number('seed', 'Seed')}
       <label title="Auto: a hardware GPU through WebGPU when there is one, else WebAssembly. WebGPU: any adapter, a software one (a CPU emulating a GPU: slow) too">
         Device
         <select
