@@ -23,6 +23,7 @@ import {
   type Pn2vOutput,
   pn2vEstimate,
   pn2vLoss,
+  pn2vMaskedLoss,
   sizeMultiple,
   TrainingLayers,
 } from '../models/index.js';
@@ -66,6 +67,11 @@ export interface TrainingGraphOptions {
   exposeGradients?: boolean;
   /** Required by the pn2v loss. */
   pn2v?: Pn2vSpec;
+  /**
+   * pn2v: evaluate the loss only at the masked pixels, given as an int64 input `masked_index` (B, C, this many)
+   * of flat spatial indices (see `pn2vMaskedLoss`, `maskedIndices`). Without it, at every pixel, mask-weighted.
+   */
+  maskedPerPatch?: number;
 }
 
 /** Targets and masks: num_classes channels, except pn2v's (the observed input, one per input channel). */
@@ -98,11 +104,14 @@ function lossGraph(
   target: Tensor,
   mask: Tensor | undefined,
   pn2v: Pn2vSpec | undefined,
+  maskedIndex?: Tensor,
 ): Tensor {
   if (name !== 'pn2v') return lossFor(name, prediction, target, mask);
   if (!pn2v || !mask)
     throw new ModelError('the pn2v loss needs a noise model, the data affine and a mask', 'loss');
-  return pn2vLoss(prediction, target, mask, pn2v.noise, pn2v.affine);
+  return maskedIndex
+    ? pn2vMaskedLoss(prediction, target, mask, maskedIndex, pn2v.noise, pn2v.affine)
+    : pn2vLoss(prediction, target, mask, pn2v.noise, pn2v.affine);
 }
 
 export function buildTrainingGraph(d: ModelDescription, options: TrainingGraphOptions): Uint8Array {
@@ -110,7 +119,15 @@ export function buildTrainingGraph(d: ModelDescription, options: TrainingGraphOp
   const bufferInput = buffers ?? input('buffers', [0]);
   const layers = new TrainingLayers(params, d.parameterLayout, bufferInput, d.bufferLayout);
   const prediction = buildUNet(d.architecture, x, layers);
-  const loss = lossGraph(options.loss, prediction, target, mask, options.pn2v);
+  const maskedIndex =
+    options.loss === 'pn2v' && options.maskedPerPatch !== undefined
+      ? input(
+          'masked_index',
+          [...targetShape(d, options.inputShape, options.loss).slice(0, 2), options.maskedPerPatch],
+          'int64',
+        )
+      : undefined;
+  const loss = lossGraph(options.loss, prediction, target, mask, options.pn2v, maskedIndex);
 
   const views = d.parameterLayout.entries.map((e) => layers.params.get(e.name));
   const grads = grad(loss, views);
@@ -137,7 +154,7 @@ export function buildTrainingGraph(d: ModelDescription, options: TrainingGraphOp
   }
   return toOnnx({
     name: 'careamics_train_step',
-    inputs: defined([x, target, mask, params, buffers, ...slots, lr, step]),
+    inputs: defined([x, target, mask, maskedIndex, params, buffers, ...slots, lr, step]),
     outputs,
   });
 }

@@ -29,6 +29,7 @@ import {
   type Pn2vSpec,
   targetChannels,
 } from './graphs.js';
+import { maskedIndices } from './maskedIndex.js';
 import {
   createSession,
   type Device,
@@ -82,6 +83,7 @@ export class Model {
   /** pn2v: the data's map to raw units, which the noise model works in. */
   private affine?: DataAffine;
   private pn2vOutputMode: Pn2vOutput = 'mmse';
+  private maskedPerRow = 0;
   /** Set while the latest state is only on the device (a GPU): `syncState` brings it back. */
   private hostIsStale = false;
   private readonly onDevice: DeviceState;
@@ -208,8 +210,9 @@ export class Model {
   async trainStep(batch: Batch, learningRate = this.learningRate): Promise<number> {
     this.checkBatch(batch);
     const stateNames = ['params', 'buffers', ...Object.keys(this.host.slots)];
+    const masked = this.maskedIndexFeed(batch);
     const session = await this.session(
-      'train',
+      masked ? `train-m${masked.dims[2]}` : 'train',
       batch.shape,
       () =>
         buildTrainingGraph(this.description, {
@@ -217,12 +220,14 @@ export class Model {
           loss: this.loss,
           optimizer: this.optimizer,
           pn2v: this.pn2vSpec(),
+          maskedPerPatch: masked?.dims[2],
         }),
       this.onDevice.keepOutputs(stateNames.map((name) => `${name}_out`)),
     );
     const step = this.host.step + 1;
     const feeds = {
       ...this.batchFeeds(batch),
+      ...(masked ? { masked_index: masked } : {}),
       ...this.hostStateFeeds(),
       ...Object.fromEntries(
         Object.entries(this.host.slots).map(([name, data]) => [name, { data, dims: [data.length] }]),
@@ -400,6 +405,16 @@ export class Model {
     if (isMaskedLoss(this.loss) && batch.mask?.length !== targetSize) {
       throw new EngineError(`the ${this.loss} loss needs a mask the size of the target`);
     }
+  }
+
+  /** pn2v trains on the masked pixels only (see `pn2vMaskedLoss`); the widest rows so far keep one session. */
+  private maskedIndexFeed(batch: Batch): { data: BigInt64Array; dims: number[] } | undefined {
+    if (this.loss !== 'pn2v') return undefined;
+    const [size, channels] = batch.shape;
+    const pixels = batch.shape.slice(2).reduce((a, b) => a * b, 1);
+    const { data, perRow } = maskedIndices(batch.mask!, size * channels, pixels, this.maskedPerRow);
+    this.maskedPerRow = perRow;
+    return { data, dims: [size, channels, perRow] };
   }
 
   private batchFeeds(batch: Batch) {

@@ -15,7 +15,11 @@ export interface OrtModule {
   InferenceSession: {
     create(model: Uint8Array, options?: InferenceSession.SessionOptions): Promise<InferenceSession>;
   };
-  Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => OrtTensor;
+  Tensor: new (
+    type: 'float32' | 'int64',
+    data: Float32Array | BigInt64Array,
+    dims: readonly number[],
+  ) => OrtTensor;
 }
 
 /** Where graphs run: the CPU, a WebGPU adapter, or `auto` (a hardware adapter if there is one, else the CPU). */
@@ -99,7 +103,7 @@ export async function createSession(
 
 const ON_DEVICE = new Set<string>(['gpu-buffer', 'texture', 'ml-tensor']);
 
-export type Feed = { data: Float32Array; dims: readonly number[] } | OrtTensor;
+export type Feed = { data: Float32Array | BigInt64Array; dims: readonly number[] } | OrtTensor;
 
 /**
  * Runs a session on float32 feeds (arrays, or tensors already on the device) and returns the outputs by name:
@@ -112,7 +116,13 @@ export async function runSessionOnDevice(
 ): Promise<Record<string, { data: Float32Array; dims: readonly number[] } | OrtTensor>> {
   const ortFeeds: Record<string, OrtTensor> = {};
   for (const [name, feed] of Object.entries(feeds)) {
-    ortFeeds[name] = isOrtTensor(feed) ? feed : new runtime.ort.Tensor('float32', feed.data, feed.dims);
+    ortFeeds[name] = isOrtTensor(feed)
+      ? feed
+      : new runtime.ort.Tensor(
+          feed.data instanceof BigInt64Array ? 'int64' : 'float32',
+          feed.data,
+          feed.dims,
+        );
   }
   const results = await session.run(ortFeeds);
   const out: Record<string, { data: Float32Array; dims: readonly number[] } | OrtTensor> = {};

@@ -100,6 +100,10 @@ export const OPS: Record<string, OpDef> = {
     onnx: { type: 'Pad', attrInputs: ['pads'] },
   },
   MatMul: { infer: matmulShape, onnx: { type: 'MatMul' } },
+  /** out[…, j, …] = x[…, index[…, j, …], …] on `axis`; `index` (int64) has x's rank and sizes except on `axis`. */
+  GatherElements: { infer: gatherElementsShape, onnx: { type: 'GatherElements' } },
+  /** `x` with `updates` written (reduction 'add': added) at `index` on `axis`; the transpose of GatherElements. */
+  ScatterElements: { infer: (ins) => ({ shape: [...ins[0].shape] }), onnx: { type: 'ScatterElements' } },
 
   Conv: { infer: convShape, onnx: { type: 'Conv' } },
   ConvTranspose: { infer: convTransposeShape, onnx: { type: 'ConvTranspose' } },
@@ -119,6 +123,22 @@ export const OPS: Record<string, OpDef> = {
     onnx: { lower: (n) => add(mul(n.inputs[1], mul(n.inputs[2], n.inputs[3])), n.inputs[4]) },
   },
 };
+
+function gatherElementsShape(ins: In, a: Attrs) {
+  const [x, index] = ins;
+  const axis = a.axis as number;
+  if (index.dtype !== 'int64' || index.rank !== x.rank)
+    throw new GraphError(
+      `index must be int64 of rank ${x.rank}, got ${index.dtype} [${index.shape}]`,
+      'GatherElements',
+    );
+  if (index.shape.some((d, i) => i !== axis && d !== x.shape[i]))
+    throw new GraphError(
+      `index [${index.shape}] must match [${x.shape}] except on axis ${axis}`,
+      'GatherElements',
+    );
+  return { shape: [...index.shape], dtype: x.dtype };
+}
 
 /** Creates a node, checking its inputs with the op's shape rule. */
 export function apply(op: string, inputs: readonly Tensor[], attrs: Attrs = {}): Tensor {
@@ -158,6 +178,11 @@ export const greater = (a: Operand, b: Operand) => apply('Greater', [lift(a), li
 export const toFloat = (mask: Tensor) => apply('Cast', [mask], { to: 1 });
 export const where = (cond: Tensor, a: Operand, b: Operand) => apply('Where', [cond, lift(a), lift(b)]);
 export const matmul = (a: Tensor, b: Tensor) => apply('MatMul', [a, b]);
+export const gatherElements = (x: Tensor, index: Tensor, axis: number) =>
+  apply('GatherElements', [x, index], { axis: axis < 0 ? axis + x.rank : axis });
+/** Repeated indices add up (ONNX ≥ 16's reduction). */
+export const scatterElementsAdd = (x: Tensor, index: Tensor, updates: Tensor, axis: number) =>
+  apply('ScatterElements', [x, index, updates], { axis: axis < 0 ? axis + x.rank : axis, reduction: 'add' });
 
 export const reduceSum = (x: Tensor, axes: readonly number[], keepdims = true) =>
   apply('ReduceSum', [x], { axes: normaliseAxes(axes, x.rank), keepdims: keepdims ? 1 : 0 });

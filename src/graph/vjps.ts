@@ -19,6 +19,7 @@ import {
   pad,
   reduceSum,
   reshape,
+  scatterElementsAdd,
   sign,
   slice,
   sub,
@@ -72,6 +73,11 @@ export const VJPS: Record<string, Vjp> = {
   Slice: (g, n) => [sliceGrad(g, n)],
   Pad: (g, n) => [padGrad(g, n)],
   MatMul: matmulGrad,
+  // The index is data (an int64 input), never differentiated.
+  GatherElements: (g, n) => [
+    scatterElementsAdd(expand(constant(0), n.inputs[0].shape), n.inputs[1], g, n.attrs.axis as number),
+    undefined,
+  ],
 
   Conv: (g, n, need) => [
     need[0] ? convInputGrad(g, n) : undefined,

@@ -14,7 +14,7 @@ export { isMaskedLoss, lossFor, mae, maskedMse, mse } from './losses.js';
 export type { OptimizerName, OptimizerParameters, OptimizerSpec } from './optimizers.js';
 export { optimizerSlots, optimizerUpdate } from './optimizers.js';
 export type { DataAffine, LogLikelihoodGraph, Pn2vNoise, Pn2vOutput } from './pn2v.js';
-export { PN2V_OUTPUTS, pn2vEstimate, pn2vLoss } from './pn2v.js';
+export { PN2V_OUTPUTS, pn2vEstimate, pn2vLoss, pn2vMaskedLoss } from './pn2v.js';
 export {
   buildUNet,
   DEFAULT_UNET,

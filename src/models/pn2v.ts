@@ -16,11 +16,14 @@ import {
   concat,
   div,
   exp,
+  expand,
+  gatherElements,
   log,
   mul,
   reduceMax,
   reduceMean,
   reduceSum,
+  reshape,
   slice,
   stopGradient,
   sub,
@@ -147,6 +150,40 @@ export function pn2vLoss(
 ): Tensor {
   const { nll } = terms(prediction, observation, noise, affine);
   return div(reduceSum(mul(mask, nll), allAxes(nll), false), reduceSum(mask, allAxes(mask), false));
+}
+
+/**
+ * `pn2vLoss` evaluated only at the masked pixels. The likelihood of K samples under the noise model is the bulk
+ * of a PN2V step when computed at every pixel (B·K·H·W exps, logs and the GMM's terms), and the mask keeps
+ * 0.2–5 % of it; gathering the K outputs and the observation at the masked pixels first makes that work
+ * (B·K·M) and leaves the network's cost. `maskedIndex` (B, C, M) int64: per patch and channel, the flat spatial
+ * indices of its masked pixels, padded to M with unmasked ones (their mask weight, gathered too, is 0). Same value
+ * as `pn2vLoss` on the same batch; the denominator is still the full mask's sum.
+ */
+export function pn2vMaskedLoss(
+  prediction: Tensor,
+  observation: Tensor,
+  mask: Tensor,
+  maskedIndex: Tensor,
+  noise: Pn2vNoise,
+  affine: DataAffine,
+): Tensor {
+  const [batch, count] = observation.shape;
+  const m = maskedIndex.shape[2];
+  const k = priorSize(prediction, observation);
+  const pixels = observation.shape.slice(2).reduce((a, b) => a * b, 1);
+  const flat = (t: Tensor) => reshape(t, [batch, t.shape[1], pixels]);
+  const atMasked = (t: Tensor) => gatherElements(flat(t), maskedIndex, 2);
+  // Channel c's K outputs share channel c's indices.
+  const priorIndex = reshape(expand(reshape(maskedIndex, [batch, count, 1, m]), [batch, count, k, m]), [
+    batch,
+    count * k,
+    m,
+  ]);
+  const picked = gatherElements(flat(prediction), priorIndex, 2);
+  // (B, C·K, M): the masked pixels as a 1-D image, which `terms` takes like any other.
+  const { nll } = terms(picked, atMasked(observation), noise, affine);
+  return div(reduceSum(mul(atMasked(mask), nll), allAxes(nll), false), reduceSum(mask, allAxes(mask), false));
 }
 
 /** The denoised image (B, C, …), normalized units: posterior mean given the observed `input`, or the prior mean. */

@@ -8,6 +8,7 @@ import {
   div,
   exp,
   expand,
+  gatherElements,
   greater,
   log,
   matmul,
@@ -22,7 +23,7 @@ import {
   slice,
   sqrt,
   sub,
-  type Tensor,
+  Tensor,
   transpose,
   upsample,
   where,
@@ -38,6 +39,13 @@ function batchNorm(z: Tensor, gamma: Tensor, beta: Tensor): Tensor {
   const centred = sub(z, reduceMean(z, axes));
   const invStd = div(1, sqrt(add(reduceMean(mul(centred, centred), axes), 1e-5)));
   return batchNormAffine(z, centred, invStd, gamma, beta);
+}
+
+/** An int64 constant of indices into [0, bound), seeded; repeats on purpose (their gradients must add up). */
+function indexConstant(shape: number[], bound: number, seed: number): Tensor {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const values = BigInt64Array.from({ length: size }, (_, i) => BigInt((i * 7 + seed) % bound));
+  return new Tensor('Constant', [], {}, shape, 'int64', values);
 }
 
 const cases: Record<string, GradCase[]> = {
@@ -233,6 +241,10 @@ const cases: Record<string, GradCase[]> = {
     { shapes: [[2, 3, 4, 5]], build: (x) => upsample(x, 2, 'linear') },
     { shapes: [[1, 2, 3, 4, 4]], build: (x) => upsample(x, 2, 'linear') },
     { shapes: [[2, 3, 4, 5]], build: (x) => upsample(x, 2, 'nearest') },
+  ],
+  GatherElements: [
+    { shapes: [[2, 3, 5]], build: (x) => gatherElements(x, indexConstant([2, 3, 7], 5, 1), 2) },
+    { shapes: [[4, 3]], build: (x) => gatherElements(x, indexConstant([2, 3], 4, 2), 0) },
   ],
   BatchNormAffine: [
     {

@@ -1,9 +1,16 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { maskedIndices } from '../../src/engine/maskedIndex.js';
 import { runSession } from '../../src/engine/runtime.js';
-import { constant, grad, input, mul, sub, type Tensor, toOnnx } from '../../src/graph/index.js';
-import { type DataAffine, type Pn2vNoise, pn2vEstimate, pn2vLoss } from '../../src/models/pn2v.js';
+import { constant, grad, input, mul, sub, Tensor, toOnnx } from '../../src/graph/index.js';
+import {
+  type DataAffine,
+  type Pn2vNoise,
+  pn2vEstimate,
+  pn2vLoss,
+  pn2vMaskedLoss,
+} from '../../src/models/pn2v.js';
 import { checkGradients, mulberry32 } from '../helpers/gradcheck.js';
 import { nodeRuntime } from '../helpers/runtimes.js';
 
@@ -40,7 +47,36 @@ function fixedMask(n: number, rand: () => number) {
   return mask;
 }
 
+/** The engine's masked-pixel index of a (B, C, …) mask, as a graph constant (B, C, M). */
+function indexOf(mask: Float32Array, shape: number[], minPerRow = 0): Tensor {
+  const pixels = shape.slice(2).reduce((a, b) => a * b, 1);
+  const { data, perRow } = maskedIndices(mask, shape[0] * shape[1], pixels, minPerRow);
+  return new Tensor('Constant', [], {}, [shape[0], shape[1], perRow], 'int64', data);
+}
+
 describe('PN2V loss gradients (finite differences)', () => {
+  for (const [prior, k] of [
+    ['gaussian', 2],
+    ['samples', 5],
+  ] as const) {
+    it(`${prior} prior at the masked pixels only, two channels`, async () => {
+      const rand = mulberry32(5);
+      const shape = [2, 2, 4, 4];
+      const n = shape.reduce((a, b) => a * b, 1);
+      const observation = constant(randomValues(n, rand), shape);
+      const maskValues = fixedMask(n, rand);
+      const mask = constant(maskValues, shape);
+      await checkGradients({
+        shapes: [[2, 2 * k, 4, 4]],
+        build: (prediction) =>
+          asVector(
+            pn2vMaskedLoss(prediction, observation, mask, indexOf(maskValues, shape), noises[prior], affine),
+          ),
+        eps: 1e-3,
+      });
+    });
+  }
+
   for (const [prior, k] of [
     ['gaussian', 2],
     ['samples', 5],
@@ -83,6 +119,56 @@ describe('PN2V loss gradients (finite differences)', () => {
       tolerance: 2e-2,
     });
   });
+});
+
+describe('PN2V loss at the masked pixels equals the mask-weighted loss over all pixels', () => {
+  for (const [prior, k] of [
+    ['gaussian', 2],
+    ['samples', 7],
+  ] as const) {
+    for (const minPerRow of [0, 32]) {
+      it(`${prior} prior, rows padded to at least ${minPerRow}`, async () => {
+        const rand = mulberry32(13);
+        const shape = [3, 2, 8, 8];
+        const n = shape.reduce((a, b) => a * b, 1);
+        const predictionValues = randomValues(n * k, rand, 1.5);
+        const observationValues = randomValues(n, rand, 1.5);
+        const maskValues = fixedMask(n, rand);
+        const prediction = input('prediction', [shape[0], shape[1] * k, ...shape.slice(2)]);
+        const observation = input('observation', shape);
+        const mask = input('mask', shape);
+        const everywhere = pn2vLoss(prediction, observation, mask, noises[prior], affine);
+        const masked = pn2vMaskedLoss(
+          prediction,
+          observation,
+          mask,
+          indexOf(maskValues, shape, minPerRow),
+          noises[prior],
+          affine,
+        );
+        const [gradEverywhere] = grad(everywhere, [prediction]);
+        const [gradMasked] = grad(masked, [prediction]);
+        const session = await nodeRuntime.ort.InferenceSession.create(
+          toOnnx({
+            name: 'pn2v_masked',
+            inputs: [prediction, observation, mask],
+            outputs: { everywhere, masked, gradEverywhere, gradMasked },
+          }),
+          nodeRuntime.sessionOptions,
+        );
+        const out = await runSession(nodeRuntime, session, {
+          prediction: { data: predictionValues, dims: prediction.shape },
+          observation: { data: observationValues, dims: shape },
+          mask: { data: maskValues, dims: shape },
+        });
+        expect(out.masked.data[0]).toBeCloseTo(out.everywhere.data[0], 5);
+        const a = out.gradMasked.data;
+        const b = out.gradEverywhere.data;
+        const scale = Math.max(...Array.from(b, Math.abs));
+        expect(Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i])))).toBeLessThan(1e-5 * scale);
+      });
+    }
+  }
 });
 
 describe.skipIf(!hasTorch)('PN2V loss, gradient and estimates against a PyTorch reference', () => {
