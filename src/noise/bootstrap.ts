@@ -52,9 +52,35 @@ export async function bootstrapNoiseModel(
   options: FitOptions,
 ): Promise<FitResult & BootstrapResult> {
   const pairs = await bootstrapPairs(denoiser, images);
+  const undershoot = clampUndershoot(pairs.signal);
   const stack = (data: Float32Array) => ({ data, shape: [1, data.length] });
   const fit = await fitNoiseModel(stack(pairs.signal), stack(pairs.observation), options);
-  return { ...fit, ...pairs };
+  return { ...fit, warnings: [...undershoot, ...fit.warnings], ...pairs };
+}
+
+/** Above this share of negative predicted pixels the data itself is offset, not the denoiser undershooting. */
+const MAX_UNDERSHOOT = 0.01;
+
+/**
+ * A denoiser's prediction of a dark, non-negative signal dips a little below zero where the noise does, and a
+ * noise model's `min_signal` must be ≥ 0 (CAREamics). A few such pixels are the denoiser's undershoot: they are
+ * set to 0 with a warning. Many of them mean offset data, which `fitNoiseModel` refuses with its own advice.
+ */
+function clampUndershoot(signal: Float32Array): string[] {
+  let negative = 0;
+  let lowest = 0;
+  for (const s of signal) {
+    if (s < 0) {
+      negative++;
+      lowest = Math.min(lowest, s);
+    }
+  }
+  if (negative === 0 || negative > MAX_UNDERSHOOT * signal.length) return [];
+  for (let i = 0; i < signal.length; i++) if (signal[i] < 0) signal[i] = 0;
+  const share = ((100 * negative) / signal.length).toPrecision(2);
+  return [
+    `${negative} predicted pixels (${share} %, down to ${lowest.toPrecision(3)}) were below 0 and were set to 0 as the signal`,
+  ];
 }
 
 /** A single Gaussian from the (prediction, noisy image) pairs: sigma = std of noisy − predicted. */

@@ -2,11 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseNoiseModelConfig } from '../../src/config/index.js';
 import {
+  bootstrapNoiseModel,
   bootstrapPairs,
   checkSignalRange,
   createNoiseModel,
   isNoiseModelError,
 } from '../../src/noise/index.js';
+import { nodeRuntime } from '../helpers/runtimes.js';
 
 const model = createNoiseModel({
   model_type: 'GaussianMixtureNoiseModel',
@@ -125,5 +127,39 @@ describe('bootstrap pairs', () => {
     const err = await errorOf(() => bootstrapPairs(twoChannels, [image]));
     expect(isNoiseModelError(err, 'BadCalibrationData')).toBe(true);
     expect(err.message).toContain('the prediction [2, 4, 4] CYX does not match the image [4, 4] YX');
+  });
+
+  // A bootstrap on dim data (FMD) failed on N2V's slight undershoot below zero: min_signal must be ≥ 0.
+  const dim = {
+    data: Float32Array.from({ length: 4096 }, (_, i) => 5 + (i % 50)),
+    shape: [64, 64],
+    axes: 'YX',
+  };
+  const undershooting = (negatives: number) => ({
+    predict: async (x: typeof dim) => ({
+      ...x,
+      data: x.data.map((v, i) => (i < negatives ? -0.05 * (1 + (i % 3)) : v)),
+    }),
+  });
+
+  it('sets a denoiser undershooting a few pixels below 0 to 0, with a warning', async () => {
+    const fit = await bootstrapNoiseModel(undershooting(20), [dim], {
+      runtime: nodeRuntime,
+      epochs: 5,
+      minSigma: 1,
+    });
+    expect(fit.model.min_signal).toBeGreaterThanOrEqual(0);
+    expect(fit.signal.every((s) => s >= 0)).toBe(true);
+    expect(fit.warnings[0]).toMatch(
+      /^20 predicted pixels \(0\.49 %, down to -0\.150\) were below 0 and were set to 0/,
+    );
+  });
+
+  it('refuses offset data (many negative predictions) with the fit’s advice', async () => {
+    const err = await errorOf(() =>
+      bootstrapNoiseModel(undershooting(1000), [dim], { runtime: nodeRuntime, epochs: 5, minSigma: 1 }),
+    );
+    expect(isNoiseModelError(err, 'BadCalibrationData')).toBe(true);
+    expect(err.message).toMatch(/min_signal must be ≥ 0 .*add an offset/);
   });
 });
