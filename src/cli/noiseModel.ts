@@ -48,7 +48,8 @@ interface FitCliOptions {
   epochs: number;
   batchSize: number;
   learningRate: number;
-  minSigma: number;
+  /** Undefined: 125 (CAREamics) for fit, relative to the data for bootstrap. */
+  minSigma?: number;
   minSignal?: number;
   maxSignal?: number;
   lowerClip: number;
@@ -80,9 +81,8 @@ function withFitOptions(command: Command): Command {
     .option('--learning-rate <lr>', "Adam's learning rate", positiveNumber, 0.1)
     .option(
       '--min-sigma <var>',
-      'floor of each Gaussian variance (CAREamics min_sigma; lower it for 8-bit data)',
+      'floor of each Gaussian variance (CAREamics min_sigma); default 125 for fit (lower it for 8-bit data), 1e-4 × the noisy data variance for bootstrap',
       finiteNumber,
-      125,
     )
     .option('--min-signal <v>', 'lower end of the signal range (default: the data’s)', finiteNumber)
     .option('--max-signal <v>', 'upper end of the signal range (default: the data’s)', finiteNumber)

@@ -4,7 +4,7 @@
  */
 import type { AxesArray } from '../prediction/index.js';
 import { NoiseModelError } from './errors.js';
-import { type FitOptions, type FitResult, fitNoiseModel } from './fit.js';
+import { type FitOptions, type FitResult, fitNoiseModel, relativeMinSigma } from './fit.js';
 import { gaussianNoiseModel, gaussianSigmaFromPairs } from './gaussian.js';
 import type { GaussianNoiseModel } from './model.js';
 
@@ -45,7 +45,11 @@ export async function bootstrapPairs(
   return { signal, observation };
 }
 
-/** Fits a Gaussian mixture to the (prediction, noisy image) pairs. */
+/**
+ * Fits a Gaussian mixture to the (prediction, noisy image) pairs. Without `minSigma` the variance floor is
+ * `relativeMinSigma` of the noisy data, not CAREamics' 125: a prediction's narrow signal range can start the fit
+ * under a fixed floor everywhere, where the variance has no gradient and the fit never moves.
+ */
 export async function bootstrapNoiseModel(
   denoiser: Denoiser,
   images: readonly AxesArray[],
@@ -54,7 +58,8 @@ export async function bootstrapNoiseModel(
   const pairs = await bootstrapPairs(denoiser, images);
   const undershoot = clampUndershoot(pairs.signal);
   const stack = (data: Float32Array) => ({ data, shape: [1, data.length] });
-  const fit = await fitNoiseModel(stack(pairs.signal), stack(pairs.observation), options);
+  const minSigma = options.minSigma ?? relativeMinSigma(pairs.observation);
+  const fit = await fitNoiseModel(stack(pairs.signal), stack(pairs.observation), { ...options, minSigma });
   return { ...fit, warnings: [...undershoot, ...fit.warnings], ...pairs };
 }
 

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/index.js';
 import {
+  bootstrapNoiseModel,
   fitNoiseModel,
   isNoiseModelError,
   noiseModelMoments,
@@ -42,6 +43,22 @@ describe('relativeMinSigma', () => {
       expect(s).toBeLessThan(33);
     }
     expect(fitted.warnings).toEqual([]);
+  });
+
+  it('is the floor a bootstrap uses unless minSigma is given', async () => {
+    const { signal, observation } = narrowPairs();
+    const image = { data: observation.data, shape: [64, 64], axes: 'YX' };
+    const denoiser = { predict: async () => ({ data: signal.data, shape: [64, 64], axes: 'YX' }) };
+    const fit = await bootstrapNoiseModel(denoiser, [image], {
+      runtime: nodeRuntime,
+      seed: 42,
+      epochs: 2000,
+    });
+    expect(fit.model.min_sigma).toBeCloseTo(relativeMinSigma(observation.data), 6);
+    for (const s of noiseModelMoments(fit.model, [80, 100, 130]).std) {
+      expect(s).toBeGreaterThan(27);
+      expect(s).toBeLessThan(33);
+    }
   });
 });
 
