@@ -156,6 +156,19 @@ function checkDistributedOptions(o: PredictCliOptions): void {
   if (o.chunkSize && o.format !== 'zarr') throw new UsageError('--chunk-size applies to --format zarr only');
 }
 
+/** What every way of predicting (one process, `--workers`, `--queue`) takes from the options, in one place. */
+function predictionSettings(o: PredictCliOptions) {
+  return {
+    tileSize: o.tileSize,
+    tileOverlap: o.tileOverlap,
+    tta: o.tta,
+    ...(o.pn2vOutput !== undefined && { pn2vOutput: o.pn2vOutput }),
+    batchSize: o.batchSize,
+    outputDtype: o.outputDtype,
+    availableMemoryBytes: freemem(),
+  };
+}
+
 /** `--queue`: creates the outputs, enqueues the jobs, and with `--wait` follows the run to its end. */
 async function enqueue(
   ctx: CliContext,
@@ -169,13 +182,7 @@ async function enqueue(
     modelPath,
     plan.inputs.map((input, i) => ({ input, output: plan.outputs[i]!, axes: o.axes })),
     {
-      tileSize: o.tileSize,
-      tileOverlap: o.tileOverlap,
-      tta: o.tta,
-      ...(o.pn2vOutput !== undefined && { pn2vOutput: o.pn2vOutput }),
-      batchSize: o.batchSize,
-      outputDtype: o.outputDtype,
-      availableMemoryBytes: freemem(),
+      ...predictionSettings(o),
       normalization: o.mean && o.std ? { mean: o.mean, std: o.std } : undefined,
       regionSize: o.regionSize,
       chunkSize: o.chunkSize,
@@ -315,16 +322,7 @@ export function predictCommand(ctx: CliContext): Command {
             await mkdir(plan.dir, { recursive: true });
             const label = `${plan.inputs.length > 1 ? `image ${i + 1}/${plan.inputs.length} ` : ''}${basename(input)}`;
             const started = performance.now();
-            const settings = {
-              tileSize: o.tileSize,
-              tileOverlap: o.tileOverlap,
-              tta: o.tta,
-              ...(o.pn2vOutput !== undefined && { pn2vOutput: o.pn2vOutput }),
-              batchSize: o.batchSize,
-              outputDtype: o.outputDtype,
-              availableMemoryBytes: freemem(),
-              signal,
-            };
+            const settings = { ...predictionSettings(o), signal };
             const result =
               o.workers > 1
                 ? await predictWithWorkers(modelPath, input, plan.outputs[i], {
