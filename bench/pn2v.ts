@@ -15,11 +15,9 @@
  * bench/bsd68.ts (5 % masked, ROI 11, Adam 1e-3 with a cosine to the end of the budget, patch 64, batch 16).
  * Last line: JSON {image: {n2v, pn2vMmse, pn2vPrior, gainDb, …}}, gainDb = PN2V MMSE − N2V PSNR.
  */
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_PN2V_SAMPLES } from '../src/config/index.js';
-import { psnr, ssim } from '../src/metrics/index.js';
 import {
   ArraySource,
   type AxesArray,
@@ -29,9 +27,9 @@ import {
   createN2VConfig,
   createPN2VConfig,
   nodeRuntime,
-  openImage,
 } from '../src/node.js';
 import { round } from './lib.js';
+import { checkImagePairs, IMAGE_PAIRS, readImagePair, score } from './microscopyPairs.js';
 
 const { values } = parseArgs({
   options: {
@@ -45,51 +43,8 @@ const { values } = parseArgs({
 const minutes = Number(values.minutes);
 const samples = Number(values.samples);
 const root = resolve(import.meta.dirname, '..');
-const data = resolve(root, '..', 'shared', 'data', 'microscopy');
-if (!existsSync(data)) {
-  console.error(`no data at ${data}: this benchmark needs the shared research data`);
-  process.exit(1);
-}
-
-const IMAGES = {
-  fmd: { noisy: 'fmd_3page_raw_float32.tif', average: 'fmd_3page_gt_float32.tif', axes: 'SYX' },
-  bacteria: { noisy: 'bacteria_noisy_16bit.png', average: 'bacteria_target_16bit.png', axes: 'YX' },
-} as const;
-type ImageName = keyof typeof IMAGES;
-const names = (values.image ?? Object.keys(IMAGES)) as ImageName[];
-for (const name of names) {
-  if (!(name in IMAGES)) {
-    console.error(`--image: expected ${Object.keys(IMAGES).join(' or ')}, got ${name}`);
-    process.exit(1);
-  }
-}
-
-async function read(file: string, axes: string): Promise<AxesArray> {
-  const { data: pixels, shape } = await (await openImage(join(data, file), { axes })).read();
-  return { data: Float32Array.from(pixels as ArrayLike<number>), shape, axes };
-}
-
-interface Score {
-  psnr: number;
-  ssim: number;
-}
-/** PSNR over the whole image; SSIM per YX plane, averaged; both with the average's data range. */
-function score(average: AxesArray, output: ArrayLike<number>): Score {
-  let min = Number.POSITIVE_INFINITY;
-  let max = Number.NEGATIVE_INFINITY;
-  for (const v of average.data) {
-    min = Math.min(min, v);
-    max = Math.max(max, v);
-  }
-  const [h, w] = average.shape.slice(-2) as [number, number];
-  const planes = average.data.length / (h * w);
-  let s = 0;
-  for (let p = 0; p < planes; p++) {
-    const at = (a: ArrayLike<number>) => Array.prototype.slice.call(a, p * h * w, (p + 1) * h * w);
-    s += ssim(at(average.data), at(output), [h, w], { dataRange: max - min });
-  }
-  return { psnr: round(psnr(average.data, output, max - min), 2), ssim: round(s / planes, 4) };
-}
+const names = (values.image ?? Object.keys(IMAGE_PAIRS)) as string[];
+checkImagePairs(names);
 
 /** The bsd68 time-budget recipe, for T minutes. */
 const recipe = (name: string, axes: string) => ({
@@ -130,12 +85,11 @@ const runtime = nodeRuntime();
 const results: Record<string, unknown> = {};
 const rows: Record<string, unknown>[] = [];
 for (const name of names) {
-  const image = IMAGES[name];
-  const noisy = await read(image.noisy, image.axes);
-  const average = await read(image.average, image.axes);
+  const { axes } = IMAGE_PAIRS[name];
+  const { noisy, average } = await readImagePair(name);
   const noisyScore = score(average, noisy.data);
 
-  const n2v = await train(createN2VConfig(recipe(`pn2v_bench_${name}_n2v`, image.axes)), noisy);
+  const n2v = await train(createN2VConfig(recipe(`pn2v_bench_${name}_n2v`, axes)), noisy);
   const fitStarted = performance.now();
   // bootstrapNoiseModel predicts the noisy data with N2V: its `signal` is the N2V prediction scored below.
   const fit = await bootstrapNoiseModel(n2v.careamist, [noisy], {
@@ -151,7 +105,7 @@ for (const name of names) {
   const n2vScore = score(average, fit.signal);
 
   const pn2vConfig = createPN2VConfig({
-    ...recipe(`pn2v_bench_${name}_pn2v`, image.axes),
+    ...recipe(`pn2v_bench_${name}_pn2v`, axes),
     noiseModel: fit.model,
     numSamples: samples,
   });
