@@ -28,6 +28,8 @@ export { describeAdapter, nodeRuntime, nodeRuntimeOn } from './engine/node.js';
 export * from './index.js';
 export {
   createImageWriter,
+  isImageFolder,
+  isZarrPath,
   listImageFiles,
   listImages,
   openFolder,

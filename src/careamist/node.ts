@@ -9,7 +9,14 @@ import { importBmz } from '../bmz/index.js';
 import { type Configuration, loadConfigYaml } from '../config/index.js';
 import { nodeRuntime } from '../engine/node.js';
 import type { ImageSource } from '../io/index.js';
-import { createImageWriter, openImage, writeFileAtomic, writeImage } from '../io/node/index.js';
+import {
+  createImageWriter,
+  isImageFolder,
+  isZarrPath,
+  openImage,
+  writeFileAtomic,
+  writeImage,
+} from '../io/node/index.js';
 import { type AxesArray, outputLayout } from '../prediction/index.js';
 import { RUN_FILES, type TrainingData } from '../training/index.js';
 import { FolderStore } from '../training/node.js';
@@ -72,7 +79,7 @@ export async function openSources(
     }
     return items as ImageSource[];
   }
-  if (!input.endsWith('.zarr') && (await isDirectory(input))) {
+  if (await isImageFolder(input)) {
     return openFolderImages(await folderImages(input, dataType, warn), axes);
   }
   return [await openImage(input, { axes })];
@@ -183,7 +190,7 @@ export class CAREamist extends CoreCAREamist {
     output: string,
     settings: FilePredictionSettings = {},
   ): Promise<void> {
-    if (typeof source === 'string' && !source.endsWith('.zarr') && (await isDirectory(source))) {
+    if (typeof source === 'string' && (await isImageFolder(source))) {
       await this.predictFolder(source, output, settings);
       return;
     }
@@ -263,7 +270,7 @@ export async function pathKind(path: string): Promise<PathKind> {
     throw new CAREamistError(`${path}: no such file or directory`, { cause });
   });
   if (info.isDirectory()) {
-    if (/\.zarr\/?$/i.test(path)) return 'image';
+    if (isZarrPath(path)) return 'image';
     if (await stat(join(path, RUN_FILES.lastCheckpoint)).catch(() => undefined)) return 'run';
     throw new CAREamistError(
       `${path}: a folder without ${RUN_FILES.lastCheckpoint} (not a trained work dir; train into it first)`,
@@ -303,10 +310,6 @@ export async function loadModel(
   // Checkpoints and packages were opened above; what is left (a bare ONNX graph) predicts only.
   const loaded = await loadModelBytes(new Uint8Array(await readFile(path)), path, { ...options, runtime });
   return loaded as FrozenModel;
-}
-
-async function isDirectory(path: string): Promise<boolean> {
-  return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
 }
 
 /**

@@ -7,6 +7,7 @@ import { Command, Option } from 'commander';
 import {
   type Device,
   enqueuePrediction,
+  isImageFolder,
   isIoError,
   listImages,
   loadModel,
@@ -26,7 +27,6 @@ import {
   deviceOption,
   deviceRuntime,
   finiteNumber,
-  isDirectory,
   loadedAs,
   nonNegativeInt,
   positiveInt,
@@ -66,7 +66,7 @@ export function outputName(input: string, format: 'tiff' | 'zarr'): string {
 /** Inputs, their outputs and the output folder; refuses outputs that would land on inputs. */
 async function planOutputs(source: string, format: 'tiff' | 'zarr', outDir?: string) {
   await requireExisting(source);
-  const folder = (await isDirectory(source)) && !/\.zarr\/?$/i.test(source);
+  const folder = await isImageFolder(source);
   const inputs = folder ? await listImages(source) : [source];
   if (inputs.length === 0)
     throw new CliError(`${source}: no images (.tif, .tiff, .png, .npy, .zarr) in this folder`);

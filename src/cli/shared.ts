@@ -116,10 +116,6 @@ export async function exists(path: string): Promise<boolean> {
   return (await stat(path).catch(() => undefined)) !== undefined;
 }
 
-export async function isDirectory(path: string): Promise<boolean> {
-  return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
-}
-
 /** Throws a one-line error naming each path that does not exist. */
 export async function requireExisting(...paths: (string | undefined)[]): Promise<void> {
   for (const path of paths) {

@@ -109,6 +109,8 @@ it('careamics-js/node exports the browser entry plus exactly these names', () =>
       "describeAdapter",
       "enqueuePrediction",
       "isDistributedError",
+      "isImageFolder",
+      "isZarrPath",
       "listImageFiles",
       "listImages",
       "loadModel",

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFolderImages, selectFolderImages } from '../../src/careamist/folders.js';
-import { isCareamicsError, openSources, writeImage } from '../../src/node.js';
+import { isCareamicsError, isImageFolder, openSources, writeImage } from '../../src/node.js';
 
 describe('selectFolderImages', () => {
   const folder = '/data';
@@ -62,6 +62,7 @@ describe('opening a folder', () => {
       { data: u16(3 * 16 * 16, 1), shape: [3, 16, 16] },
       { axes: 'CYX' },
     );
+    await writeImage(p('Stack.ZARR'), { data: u16(2 * 16 * 16, 5), shape: [2, 16, 16] }, { axes: 'ZYX' });
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -91,5 +92,18 @@ describe('opening a folder', () => {
     await expect(openFolderImages(files, 'CYX')).rejects.toThrow(
       `${files[0]} (CYX with 2 channels, shape 2×16×16) and ${files[1]} (CYX with 3 channels, shape 3×16×16) differ`,
     );
+  });
+
+  // The library read `x.zarr/` (as shells complete it) and `x.ZARR` as folders of images; the CLI did not.
+  it('opens an OME-Zarr store named in any case, with a trailing slash, as one image, not a folder', async () => {
+    for (const path of [p('Stack.ZARR'), `${p('Stack.ZARR')}/`]) {
+      expect(await isImageFolder(path)).toBe(false);
+      const sources = await openSources(path, 'ZYX', 'zarr', () => {});
+      expect(sources.map((s) => s.shape)).toEqual([[2, 16, 16]]);
+    }
+    expect(await isImageFolder(p('png'))).toBe(true);
+    expect(await isImageFolder(`${p('png')}/`)).toBe(true);
+    expect(await isImageFolder(p('png', 'f1.png'))).toBe(false);
+    expect(await isImageFolder(p('missing'))).toBe(false);
   });
 });

@@ -91,6 +91,8 @@ describe('public API', () => {
       'createImageWriter',
       'createOmeZarrFolder',
       'createOmeZarrPath',
+      'isImageFolder',
+      'isZarrPath',
       'listImageFiles',
       'listImages',
       'openFolder',

@@ -17,8 +17,15 @@ import type { DType, ImageSource, ImageWriter, NDArray } from '../types.js';
 import { writeFileAtomic } from './atomic.js';
 import { createOmeZarrPath, openOmeZarrPath } from './zarr.js';
 
-function isZarrPath(path: string): boolean {
-  return /\.zarr\/?$/i.test(path);
+/** An OME-Zarr store's path: a folder named `*.zarr` (any case, with or without a trailing slash). */
+export function isZarrPath(path: string): boolean {
+  return /\.zarr[/\\]*$/i.test(path);
+}
+
+/** A folder of image files: a directory that is not an OME-Zarr store. False for files and missing paths. */
+export async function isImageFolder(path: string): Promise<boolean> {
+  if (isZarrPath(path)) return false;
+  return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
 }
 
 /**

@@ -12,6 +12,8 @@ export * from '../index.js';
 export { temporarySibling, writeFileAtomic } from './atomic.js';
 export {
   createImageWriter,
+  isImageFolder,
+  isZarrPath,
   listImageFiles,
   listImages,
   openFolder,
