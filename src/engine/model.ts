@@ -39,6 +39,9 @@ import {
   runSessionOnDevice,
 } from './runtime.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
+import { type ModelState, stateFromTensors, stateTensors } from './stateTensors.js';
+
+export type { ModelState };
 
 export interface ModelOptions {
   architecture?: Partial<UNetConfig>;
@@ -62,15 +65,6 @@ export interface Batch {
   target: Float32Array;
   mask?: Float32Array;
   shape: readonly number[];
-}
-
-export interface ModelState {
-  params: Float32Array;
-  buffers: Float32Array;
-  /** Optimizer state vectors by PyTorch name (`exp_avg`, `exp_avg_sq`, `momentum_buffer`). */
-  slots: Record<string, Float32Array>;
-  /** Optimizer steps taken. */
-  step: number;
 }
 
 export class Model {
@@ -313,28 +307,12 @@ export class Model {
 
   /** Parameters and buffers under PyTorch's names (`encoder.encoder_blocks.0.conv1.weight`), views of the state. */
   weights(): Record<string, NamedTensor> {
-    const tensors: Record<string, NamedTensor> = {};
-    const { parameterLayout, bufferLayout } = this.description;
-    for (const e of parameterLayout.entries) {
-      tensors[e.name] = { shape: e.shape, data: parameterLayout.view(this.state.params, e.name) };
-    }
-    for (const e of bufferLayout.entries) {
-      tensors[e.name] = { shape: e.shape, data: bufferLayout.view(this.state.buffers, e.name) };
-    }
-    return tensors;
+    return stateTensors(this.description, this.state, false);
   }
 
   /** Parameters, buffers and optimizer state under PyTorch-style names, for a safetensors checkpoint. */
   saveState(metadata: Record<string, string> = {}): Uint8Array {
-    const tensors = this.weights();
-    for (const e of this.description.parameterLayout.entries) {
-      for (const [slot, data] of Object.entries(this.state.slots)) {
-        tensors[`optimizer.${slot}.${e.name}`] = {
-          shape: e.shape,
-          data: this.description.parameterLayout.view(data, e.name),
-        };
-      }
-    }
+    const tensors = stateTensors(this.description, this.state, true);
     return encodeSafetensors(tensors, { ...metadata, step: String(this.state.step) });
   }
 
@@ -350,41 +328,7 @@ export class Model {
    * as PyTorch names them; each must have the shape this architecture gives it, and none may be left over.
    */
   loadTensors(tensors: Record<string, NamedTensor>, source: string, step = 0): void {
-    const { parameterLayout, bufferLayout } = this.description;
-    const unused = new Set(Object.keys(tensors));
-    const take = (name: string, target: Float32Array, shape: number[], required: boolean) => {
-      const t = tensors[name];
-      unused.delete(name);
-      if (!t) {
-        if (required) throw new EngineError(`${source}: missing tensor ${name}`);
-        return;
-      }
-      if (
-        t.shape.length !== shape.length ||
-        t.shape.some((n, i) => n !== shape[i]) ||
-        t.data.length !== target.length
-      ) {
-        throw new EngineError(`${source}: tensor ${name} has shape [${t.shape}], expected [${shape}]`);
-      }
-      target.set(t.data);
-    };
-    const params = new Float32Array(parameterLayout.size);
-    const buffers = new Float32Array(bufferLayout.size);
-    const slots = Object.fromEntries(
-      Object.keys(this.host.slots).map((s) => [s, new Float32Array(params.length)]),
-    );
-    for (const e of parameterLayout.entries) {
-      take(e.name, parameterLayout.view(params, e.name), e.shape, true);
-      for (const [slot, data] of Object.entries(slots)) {
-        take(`optimizer.${slot}.${e.name}`, parameterLayout.view(data, e.name), e.shape, false);
-      }
-    }
-    for (const e of bufferLayout.entries) take(e.name, bufferLayout.view(buffers, e.name), e.shape, true);
-    const extra = [...unused].find((name) => !name.startsWith('optimizer.'));
-    if (extra !== undefined) {
-      throw new EngineError(`${source}: tensor ${extra} is not a parameter or buffer of this architecture`);
-    }
-    this.state = { params, buffers, slots, step };
+    this.state = stateFromTensors(this.description, tensors, Object.keys(this.host.slots), source, step);
     this.version++;
   }
 
