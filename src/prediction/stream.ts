@@ -2,14 +2,13 @@ import { castFloat32 } from '../io/dtype.js';
 import { checkRegion, product, stridesOf } from '../io/ndarray.js';
 import type { ImageSource, ImageWriter, NDArray, Region } from '../io/types.js';
 import { PredictionError } from './errors.js';
+import { applyPerChannel, checkNormalization, checkStandardization, standardize } from './intensity.js';
 import { copyStrided, type ImageLayout, outputLayout, rangeOffsets, resolveLayout } from './layout.js';
 import { chooseTileSize, resolveMemoryBudget, resolveOverlap } from './memory.js';
 import { restrictGrid } from './regions.js';
 import { type AxisTile, countTiles, planTiles, reflectIndex, type TileGrid } from './tiling.js';
 import { withTTA } from './tta.js';
-import type { Normalization, PredictFn, PredictOptions, Standardization } from './types.js';
-
-const EPS = 1e-6;
+import type { PredictFn, PredictOptions } from './types.js';
 
 /** A row of tiles along X: one sample (S, T, [Z] indices) and one tile on every other spatial axis. */
 interface Band {
@@ -92,7 +91,14 @@ async function runPrediction(
     const input = gatherBatch(plan, batch);
     if (normalization)
       applyPerChannel(input, batch.length, plan.inChannels, normalization.input, 'normalize');
-    if (standardization) standardize(input, batch, plan.inChannels, standardization);
+    if (standardization) {
+      standardize(
+        input,
+        batch.map(({ band }) => band.sample),
+        plan.inChannels,
+        standardization,
+      );
+    }
     const inShape = [batch.length, ...plan.tileShape];
     const output = await run(input, inShape, signal);
     const outShape = [batch.length, plan.outChannels, ...plan.tileShape.slice(1)];
@@ -189,84 +195,6 @@ function sourceRanges(
     if (region === undefined || letter === 'C') return [0, layout.shape[axis]!];
     return [region.start[w]!, region.stop[w]!];
   });
-}
-
-function checkNormalization(norm: Normalization | undefined, inChannels: number, outChannels: number) {
-  if (norm === undefined) return undefined;
-  const targetMean = norm.targetMean ?? (outChannels === inChannels ? norm.mean : undefined);
-  const targetStd = norm.targetStd ?? (outChannels === inChannels ? norm.std : undefined);
-  const ok =
-    norm.mean.length === inChannels &&
-    norm.std.length === inChannels &&
-    targetMean?.length === outChannels &&
-    targetStd?.length === outChannels;
-  if (!ok) {
-    throw new PredictionError(
-      'InvalidNormalization',
-      `normalization needs ${inChannels} input mean/std value(s) and, for ${outChannels} output channel(s), ` +
-        'target stats unless input and output channel counts match',
-    );
-  }
-  return { input: { mean: norm.mean, std: norm.std }, output: { mean: targetMean!, std: targetStd! } };
-}
-
-function checkStandardization(options: PredictOptions, samples: number, inChannels: number) {
-  const s = options.standardization;
-  if (s === undefined) return undefined;
-  if (options.normalization !== undefined)
-    throw new PredictionError('InvalidNormalization', 'give normalization or standardization, not both');
-  const ok =
-    (s.mean.length === 1 || s.mean.length === samples) &&
-    s.std.length === s.mean.length &&
-    s.mean.every((m, i) => m.length === inChannels && s.std[i]!.length === inChannels) &&
-    Number.isFinite(s.eps);
-  if (!ok) {
-    throw new PredictionError(
-      'InvalidNormalization',
-      `standardization needs ${inChannels} mean/std value(s) for each of the ${samples} sample(s), or for one`,
-    );
-  }
-  return s;
-}
-
-/** `(x − μ) / (σ + eps)` per channel of each tile, with the statistics of the tile's sample. */
-function standardize(
-  data: Float32Array,
-  batch: readonly { band: Band }[],
-  channels: number,
-  s: Standardization,
-): void {
-  const planeSize = data.length / (batch.length * channels);
-  for (const [slot, { band }] of batch.entries()) {
-    const k = s.mean.length === 1 ? 0 : band.sample;
-    for (let c = 0; c < channels; c++) {
-      const m = s.mean[k]![c]!;
-      const d = s.std[k]![c]! + s.eps;
-      const start = (slot * channels + c) * planeSize;
-      for (let i = start; i < start + planeSize; i++) data[i] = (data[i]! - m) / d;
-    }
-  }
-}
-
-/** `(x − μ) / (σ + 1e-6)` or its inverse `x (σ + 1e-6) + μ`, per channel of a (B, C, ...) buffer. */
-function applyPerChannel(
-  data: Float32Array,
-  batch: number,
-  channels: number,
-  stats: { mean: readonly number[]; std: readonly number[] },
-  direction: 'normalize' | 'denormalize',
-): void {
-  const planeSize = data.length / (batch * channels);
-  for (let b = 0; b < batch; b++) {
-    for (let c = 0; c < channels; c++) {
-      const m = stats.mean[c]!;
-      const s = stats.std[c]! + EPS;
-      const start = (b * channels + c) * planeSize;
-      const end = start + planeSize;
-      if (direction === 'normalize') for (let i = start; i < end; i++) data[i] = (data[i]! - m) / s;
-      else for (let i = start; i < end; i++) data[i] = data[i]! * s + m;
-    }
-  }
 }
 
 /** Every row of tiles: samples in order, then the tiles of the leading spatial axes in order. */
