@@ -2,7 +2,20 @@
  * The noise models of `model.ts` as graph ops, for training graphs (PN2V's loss is −log p per pixel) and for the
  * fitting graph, where the mixture's `weight` is itself a graph input. Same definition as the JS evaluator.
  */
-import { add, div, exp, log, mul, neg, relu, reshape, slice, sub, Tensor } from '../graph/index.js';
+import {
+  add,
+  div,
+  exp,
+  log,
+  maximum,
+  mul,
+  relu,
+  reshape,
+  slice,
+  stopGradient,
+  sub,
+  Tensor,
+} from '../graph/index.js';
 import type { GaussianMixtureNoiseModel, NoiseModel } from './model.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
@@ -57,12 +70,13 @@ export function mixtureDensityGraph(
     variances.push(add(relu(sub(regressed, settings.min_sigma)), settings.min_sigma));
     logits.push(add(polynomial(row(2 * k + g), powers), settings.tol));
   }
-  // log αₖ = (aₖ − a₀) − log Σⱼ exp(aⱼ − a₀): the softmax, shifted by the first logit against overflow.
-  const shifted = logits.map((a) => sub(a, logits[0]!));
+  // log αₖ = (aₖ − m) − log Σⱼ exp(aⱼ − m), m the largest logit: no exp overflows whichever component
+  // dominates (shifting by the first logit overflowed once that component died out while fitting). The shift
+  // cancels, so it is held constant and carries no gradient.
+  const top = k === 1 ? undefined : stopGradient(logits.reduce((a, b) => maximum(a, b)));
+  const shifted = logits.map((a) => (top === undefined ? a : sub(a, top)));
   const logNormaliser = k === 1 ? undefined : log(shifted.map(exp).reduce((a, b) => add(a, b)));
-  const logAlphas = shifted.map((s, g) =>
-    logNormaliser === undefined ? undefined : g === 0 ? neg(logNormaliser) : sub(s, logNormaliser),
-  );
+  const logAlphas = shifted.map((s) => (logNormaliser === undefined ? undefined : sub(s, logNormaliser)));
   const alphas = logAlphas.map((la) => (la === undefined ? undefined : exp(la)));
   // μₖ − Σⱼ αⱼμⱼ + signal: the mixture's mean is the signal.
   const weightedMean = means.map((m, g) => (alphas[g] ? mul(alphas[g]!, m) : m)).reduce((a, b) => add(a, b));

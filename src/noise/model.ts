@@ -66,8 +66,9 @@ export function gaussianComponents(model: GaussianMixtureNoiseModel, signal: num
     stds.push(Math.sqrt(Math.max(variance, model.min_sigma)));
     logits.push(polynomial(model.weight[2 * k + g]!, u) + model.tol);
   }
-  // exp(a) / Σ exp(a), shifted by the first logit so that large logits cannot overflow (same value).
-  const expd = logits.map((a) => Math.exp(a - logits[0]!));
+  // exp(a) / Σ exp(a), shifted by the largest logit so that no exp overflows (same value).
+  const top = Math.max(...logits);
+  const expd = logits.map((a) => Math.exp(a - top));
   const total = expd.reduce((a, b) => a + b, 0);
   const alphas = expd.map((e) => e / total);
   // The alpha-weighted mean is moved onto the signal: the mixture's mean is the signal by construction.

@@ -145,6 +145,45 @@ describe('noise model evaluators agree', () => {
     expect(js[2]).toBeCloseTo(Math.log(1 / Math.sqrt(2 * Math.PI * 100) + 1e-10), 6);
   });
 
+  // The softmax over the components was shifted by the first logit: once that component died out while fitting
+  // (its logit far below the others), exp overflowed and the fit stopped on NaN weights.
+  it('a component whose logit is far below the others drops out without overflow', async () => {
+    const live = [
+      [3, 1],
+      [-2, 0.5],
+      [Math.log(50), 0],
+      [Math.log(200), 1],
+      [0.4, 0],
+      [0, 0],
+    ];
+    const twoComponents = createNoiseModel({
+      model_type: 'GaussianMixtureNoiseModel',
+      n_gaussian: 2,
+      weight: live,
+      min_signal: 0,
+      max_signal: 1000,
+      min_sigma: 1,
+    });
+    const obs = Float32Array.from({ length: 60 }, (_, i) => 20 * i - 100);
+    const sig = Float32Array.from({ length: 60 }, (_, i) => 15 * (i % 30));
+    const expected = likelihood(twoComponents, obs, sig);
+    for (const gap of [100, 1000]) {
+      const withDead = createNoiseModel({
+        model_type: 'GaussianMixtureNoiseModel',
+        n_gaussian: 3,
+        // Rows: means, log-variance coefficients, logits; the first component's logit is `gap` below.
+        weight: [[7, 0], ...live.slice(0, 2), [Math.log(10), 0], ...live.slice(2, 4), [-gap, 0], ...live.slice(4)],
+        min_signal: 0,
+        max_signal: 1000,
+        min_sigma: 1,
+      });
+      const js = likelihood(withDead, obs, sig);
+      const graph = await runPixelGraph((o, s) => noiseModelLikelihood(o, s, withDead), obs, sig);
+      expect(maxRelativeError(js, expected), `JS, gap ${gap}`).toBeLessThan(1e-6);
+      expect(maxRelativeError(graph, expected), `graph, gap ${gap}`).toBeLessThan(1e-4);
+    }
+  });
+
   it("a mixture's mean is the signal by construction", () => {
     const model = createNoiseModel({
       model_type: 'GaussianMixtureNoiseModel',
