@@ -172,7 +172,14 @@ describe('noise model evaluators agree', () => {
         model_type: 'GaussianMixtureNoiseModel',
         n_gaussian: 3,
         // Rows: means, log-variance coefficients, logits; the first component's logit is `gap` below.
-        weight: [[7, 0], ...live.slice(0, 2), [Math.log(10), 0], ...live.slice(2, 4), [-gap, 0], ...live.slice(4)],
+        weight: [
+          [7, 0],
+          ...live.slice(0, 2),
+          [Math.log(10), 0],
+          ...live.slice(2, 4),
+          [-gap, 0],
+          ...live.slice(4),
+        ],
         min_signal: 0,
         max_signal: 1000,
         min_sigma: 1,
