@@ -12,7 +12,9 @@ import { createModel } from '../src/engine/index.js';
 import { DEFAULT_UNET } from '../src/models/index.js';
 import { cpuRuntime, round } from './lib.js';
 
-const { values: flags } = parseArgs({ options: { '3d': { type: 'boolean', default: false } } });
+const { values: flags } = parseArgs({
+  options: { '3d': { type: 'boolean', default: false }, nodes: { type: 'string', default: '0' } },
+});
 const WARMUP = 3;
 const STEPS = Number(process.env.BENCH_STEPS ?? 10);
 const shape = flags['3d'] ? [8, 1, 16, 64, 64] : [16, 1, 64, 64];
@@ -42,7 +44,7 @@ interface TraceEvent {
   name: string;
   ts: number;
   dur: number;
-  args?: { op_name?: string };
+  args?: { op_name?: string; input_type_shape?: Record<string, number[]>[] };
 }
 const file = readdirSync(dir).find((f) => f.endsWith('.json'));
 if (!file) throw new Error(`no profile written in ${dir}`);
@@ -53,9 +55,17 @@ const runs = events.filter((e) => e.name === 'model_run').sort((a, b) => a.ts - 
 const profiled = runs.slice(WARMUP);
 const start = profiled[0]!.ts;
 const byOp = new Map<string, { ms: number; nodes: number }>();
+const byNode = new Map<string, { op: string; ms: number; inputs: string }>();
 for (const e of events) {
   if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || e.ts < start) continue;
   const op = e.args?.op_name ?? '?';
+  const node = byNode.get(e.name) ?? {
+    op,
+    ms: 0,
+    inputs: (e.args?.input_type_shape ?? []).map((i) => Object.values(i)[0]?.join('×')).join(', '),
+  };
+  node.ms += e.dur / 1000;
+  byNode.set(e.name, node);
   const entry = byOp.get(op) ?? { ms: 0, nodes: 0 };
   entry.ms += e.dur / 1000;
   entry.nodes += 1;
@@ -73,6 +83,19 @@ const rows = [...byOp.entries()]
   }))
   .sort((a, b) => b.msPerStep - a.msPerStep);
 console.table(rows);
+const slowest = Number(flags.nodes);
+if (slowest > 0) {
+  const nodes = [...byNode.entries()]
+    .map(([name, { op, ms, inputs }]) => ({
+      node: name.replace(/_kernel_time$/, ''),
+      op,
+      msPerStep: round(ms / n),
+      inputs,
+    }))
+    .sort((a, b) => b.msPerStep - a.msPerStep)
+    .slice(0, slowest);
+  console.table(nodes);
+}
 console.log(
   JSON.stringify({
     shape,

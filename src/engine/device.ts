@@ -4,7 +4,7 @@
  * (SwiftShader, lavapipe: those are asked for by name, as `webgpu`), else the CPU. Each platform's runtime knows
  * how to find adapters (`Runtime.withDevice`); this module holds what they share.
  */
-import { add, constant, input, toOnnx } from '../graph/index.js';
+import { add, apply, constant, input, toOnnx } from '../graph/index.js';
 import { createSession, type Device, EngineError, type Runtime, runSession } from './runtime.js';
 
 export const DEVICES = ['cpu', 'webgpu', 'auto'] as const satisfies readonly Device[];
@@ -42,4 +42,33 @@ export async function probeRuntime(runtime: Runtime): Promise<void> {
 /** `--device webgpu` where no adapter answers: one line, naming what works instead. */
 export function noAdapterError(reason: string, cause?: unknown): EngineError {
   return new EngineError(`no WebGPU adapter (${reason}); --device cpu works`, { cause });
+}
+
+/**
+ * The channel block of the runtime's blocked CPU kernels (`graph/nchwc.ts`), or `undefined` when it has none:
+ * four channels round-tripped through ReorderInput (which pads them to one block) and ReorderOutput.
+ */
+export async function probeNchwcBlock(runtime: Runtime): Promise<number | undefined> {
+  const x = input('x', [1, 4, 1, 1]);
+  const blocked = apply('NchwcReorderInput', [x]);
+  const bytes = toOnnx({
+    name: 'nchwc_probe',
+    inputs: [x],
+    outputs: { blocked, y: apply('NchwcReorderOutput', [blocked], { channels: 4 }) },
+    // Its channels are the block, which is what the probe asks.
+    dynamicDims: { blocked: { 1: 'block' } },
+  });
+  try {
+    const session = await createSession({ ...runtime, fallback: undefined }, bytes, 'a probe graph');
+    try {
+      const data = Float32Array.of(1, 2, 3, 4);
+      const out = await runSession(runtime, session, { x: { data, dims: [1, 4, 1, 1] } });
+      const block = out.blocked.dims[1];
+      return out.y.data.every((v, i) => v === data[i]) && block >= 4 ? block : undefined;
+    } finally {
+      await session.release();
+    }
+  } catch {
+    return undefined;
+  }
 }

@@ -4,7 +4,7 @@
  * initializers, batch norm folded, any batch and spatial size).
  */
 import type { UNetConfig } from '../config/index.js';
-import { concat, grad, input, reshape, type Tensor, toOnnx } from '../graph/index.js';
+import { concat, constant, grad, input, reshape, type Tensor, toOnnx } from '../graph/index.js';
 import {
   buildUNet,
   type DataAffine,
@@ -72,6 +72,8 @@ export interface TrainingGraphOptions {
    * of flat spatial indices (see `pn2vMaskedLoss`, `maskedIndices`). Without it, at every pixel, mask-weighted.
    */
   maskedPerPatch?: number;
+  /** Convs on ONNX Runtime's blocked CPU kernels with this channel block (`Runtime.nchwcBlock`). */
+  nchwcBlock?: number;
 }
 
 /** Targets and masks: num_classes channels, except pn2v's (the observed input, one per input channel). */
@@ -129,8 +131,15 @@ export function buildTrainingGraph(d: ModelDescription, options: TrainingGraphOp
       : undefined;
   const loss = lossGraph(options.loss, prediction, target, mask, options.pn2v, maskedIndex);
 
-  const views = d.parameterLayout.entries.map((e) => layers.params.get(e.name));
-  const grads = grad(loss, views);
+  const differentiated = d.parameterLayout.entries.filter((e) => !layers.zeroGradient.has(e.name));
+  const computed = grad(
+    loss,
+    differentiated.map((e) => layers.params.get(e.name)),
+  );
+  const byName = new Map(differentiated.map((e, i) => [e.name, computed[i]]));
+  const grads = d.parameterLayout.entries.map(
+    (e) => byName.get(e.name) ?? constant(new Float32Array(e.size), e.shape),
+  );
   const flatGrad = concat(
     grads.map((g) => reshape(g, [g.size])),
     0,
@@ -156,6 +165,7 @@ export function buildTrainingGraph(d: ModelDescription, options: TrainingGraphOp
     name: 'careamics_train_step',
     inputs: defined([x, target, mask, maskedIndex, params, buffers, ...slots, lr, step]),
     outputs,
+    nchwcBlock: options.nchwcBlock,
   });
 }
 
@@ -164,6 +174,7 @@ export function buildEvaluationGraph(
   inputShape: readonly number[],
   lossName: LossName,
   pn2v?: Pn2vSpec,
+  nchwcBlock?: number,
 ): Uint8Array {
   const { input: x, target, mask, params, buffers } = graphInputs(d, inputShape, lossName);
   const layers = new EvaluationLayers(
@@ -178,6 +189,7 @@ export function buildEvaluationGraph(
     name: 'careamics_eval_loss',
     inputs: defined([x, target, mask, params, buffers]),
     outputs: { loss, prediction },
+    nchwcBlock,
   });
 }
 

@@ -208,13 +208,14 @@ export class Model {
     const session = await this.session(
       masked ? `train-m${masked.dims[2]}` : 'train',
       batch.shape,
-      () =>
+      (nchwcBlock) =>
         buildTrainingGraph(this.description, {
           inputShape: batch.shape,
           loss: this.loss,
           optimizer: this.optimizer,
           pn2v: this.pn2vSpec(),
           maskedPerPatch: masked?.dims[2],
+          nchwcBlock,
         }),
       this.onDevice.keepOutputs(stateNames.map((name) => `${name}_out`)),
     );
@@ -249,8 +250,8 @@ export class Model {
   /** The loss with batch norm in inference mode, and the prediction it was computed from. */
   async evaluate(batch: Batch): Promise<{ loss: number; prediction: Float32Array }> {
     this.checkBatch(batch);
-    const session = await this.session('eval', batch.shape, () =>
-      buildEvaluationGraph(this.description, batch.shape, this.loss, this.pn2vSpec()),
+    const session = await this.session('eval', batch.shape, (nchwcBlock) =>
+      buildEvaluationGraph(this.description, batch.shape, this.loss, this.pn2vSpec(), nchwcBlock),
     );
     const { params, buffers } = this.onDevice.feeds();
     const out = await runSession(this.runtime, session, {
@@ -387,13 +388,17 @@ export class Model {
   private session(
     kind: string,
     shape: readonly number[],
-    build: () => Uint8Array,
+    build: (nchwcBlock: number | undefined) => Uint8Array,
     overrides: InferenceSession.SessionOptions = {},
   ): Promise<InferenceSession> {
     const key = `${kind}:${shape.join('x')}`;
     let session = this.sessions.get(key);
     if (!session) {
-      session = createSession(this.runtime, build(), `the ${kind} graph for [${shape}]`, overrides);
+      const source = `the ${kind} graph for [${shape}]`;
+      session = (async () => {
+        const bytes = build(await this.runtime.nchwcBlock?.());
+        return createSession(this.runtime, bytes, source, overrides);
+      })();
       this.sessions.set(key, session);
     }
     return session;

@@ -5,18 +5,26 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
-import { noAdapterError, probeRuntime } from './device.js';
+import { noAdapterError, probeNchwcBlock, probeRuntime } from './device.js';
 import { type Device, type DeviceInfo, defaultSessionOptions, type Runtime } from './runtime.js';
 
-/** onnxruntime-node on the CPU, with the session options measured best for training; `withDevice` moves it. */
+/** The blocked-kernel probe runs once per process: the block is the CPU's (8 on AVX2, 16 on AVX-512). */
+let nchwcBlock: Promise<number | undefined> | undefined;
+
+/**
+ * onnxruntime-node on the CPU, with the session options measured best for training and its blocked conv kernels;
+ * `withDevice` moves it.
+ */
 export function nodeRuntime(threads = availableParallelism()): Runtime {
-  return {
+  const runtime: Runtime = {
     name: 'onnxruntime-node',
     ort: ort as unknown as Runtime['ort'],
     sessionOptions: defaultSessionOptions(threads),
     device: { name: 'cpu', adapter: `${threads} CPU thread${threads === 1 ? '' : 's'}` },
     withDevice: (device) => nodeRuntimeOn(device, threads),
+    nchwcBlock: () => (nchwcBlock ??= probeNchwcBlock(runtime)),
   };
+  return runtime;
 }
 
 /** onnxruntime-node on `device`; `webgpu` with no adapter fails with one line (and `--device cpu` works). */
@@ -31,6 +39,8 @@ export async function nodeRuntimeOn(device: Device, threads = availableParalleli
   const runtime: Runtime = {
     ...nodeRuntime(threads),
     sessionOptions: { ...defaultSessionOptions(threads), executionProviders: ['webgpu'] },
+    // The blocked kernels are the CPU provider's; graphs for the GPU stay standard ONNX.
+    nchwcBlock: undefined,
     device: adapter ?? { name: 'webgpu', adapter: 'unknown adapter' },
     fallback: {
       name: 'the CPU',

@@ -49,6 +49,11 @@ export interface Runtime {
    * says so, once per graph.
    */
   fallback?: { name: string; sessionOptions: InferenceSession.SessionOptions; warn(message: string): void };
+  /**
+   * The channel block of ONNX Runtime's blocked CPU conv kernels, where this runtime's sessions run on its CPU
+   * provider and it has them (probed once); `undefined` elsewhere. Training graphs then use those kernels.
+   */
+  nchwcBlock?: () => Promise<number | undefined>;
 }
 
 /** Defaults measured in the engine prototype: 'extended' optimisation is faster and leaner than 'all' for training. */

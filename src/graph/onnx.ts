@@ -1,6 +1,7 @@
 /** Writes a graph of symbolic tensors as ONNX ModelProto bytes (opset 17). */
 import onnxProto from 'onnx-proto';
 import { topologicalOrder } from './grad.js';
+import { lowerToNchwc, nchwcEligible } from './nchwc.js';
 import { OPS } from './ops.js';
 import { GraphError, type Tensor } from './tensor.js';
 
@@ -15,6 +16,11 @@ export interface OnnxGraphSpec {
   /** Per input/output name, dimensions to write as named symbols (e.g. {x: {0: 'batch', 2: 'y', 3: 'x'}}). */
   dynamicDims?: Readonly<Record<string, Readonly<Record<number, string>>>>;
   docString?: string;
+  /**
+   * Write eligible 2D convs for ONNX Runtime's blocked CPU kernels with this channel block (`nchwc.ts`). Only for
+   * graphs that run on its CPU provider and are never exported.
+   */
+  nchwcBlock?: number;
 }
 
 const ELEMENT_TYPE = {
@@ -31,6 +37,7 @@ export function toOnnx(spec: OnnxGraphSpec): Uint8Array {
   const nodes: onnxProto.onnx.INodeProto[] = [];
   const initializers: onnxProto.onnx.ITensorProto[] = [];
   const int64Cache = new Map<string, string>();
+  const domains = new Set<string>();
 
   const int64Input = (values: readonly number[]): string => {
     const key = `i64:${values.join(',')}`;
@@ -73,9 +80,13 @@ export function toOnnx(spec: OnnxGraphSpec): Uint8Array {
       return;
     }
     const emission = OPS[node.op].onnx;
-    if ('lower' in emission) {
-      // A composite op: write its primitive subgraph; its inputs already have names.
-      const lowered = emission.lower(node);
+    const blocked = spec.nchwcBlock !== undefined && nchwcEligible(node, spec.nchwcBlock);
+    if ('lower' in emission || blocked) {
+      // A composite op (or a conv for the blocked kernels): write its primitive subgraph; its inputs already
+      // have names.
+      const lowered = blocked
+        ? lowerToNchwc(node, spec.nchwcBlock!)
+        : (emission as { lower: (n: Tensor) => Tensor }).lower(node);
       for (const inner of topologicalOrder([lowered])) if (!names.has(inner.id)) emit(inner);
       names.set(node.id, names.get(lowered.id)!);
       return;
@@ -95,7 +106,15 @@ export function toOnnx(spec: OnnxGraphSpec): Uint8Array {
       if (value === undefined || asInputs.some((s) => s.split(':')[0] === key)) continue;
       attribute.push(toAttribute(key, value));
     }
-    nodes.push({ opType: emission.type, input: inputNames, output: [name], name: `n${node.id}`, attribute });
+    if (emission.domain) domains.add(emission.domain);
+    nodes.push({
+      opType: emission.type,
+      domain: emission.domain ?? '',
+      input: inputNames,
+      output: [name],
+      name: `n${node.id}`,
+      attribute,
+    });
   };
   for (const node of order) if (!names.has(node.id)) emit(node);
 
@@ -105,7 +124,7 @@ export function toOnnx(spec: OnnxGraphSpec): Uint8Array {
   });
   const model = onnx.ModelProto.create({
     irVersion: IR_VERSION,
-    opsetImport: [{ domain: '', version: OPSET }],
+    opsetImport: [{ domain: '', version: OPSET }, ...[...domains].map((domain) => ({ domain, version: 1 }))],
     producerName: 'careamics-js',
     docString: spec.docString ?? '',
     graph: {

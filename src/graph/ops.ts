@@ -27,6 +27,8 @@ import {
 /** How a node is written to ONNX: the ONNX op type, and which attributes travel as int64 input tensors. */
 export interface OnnxEmission {
   type: string;
+  /** The operator set domain, for ONNX Runtime's own ops (default: the ONNX domain). */
+  domain?: string;
   /** Attributes emitted as trailing int64 inputs, in this order (ONNX ≥ 13 takes axes, shapes and pads as inputs). */
   attrInputs?: readonly string[];
 }
@@ -36,6 +38,9 @@ export interface OpDef {
   /** How the node is written to ONNX: one ONNX node, or (`lower`) a subgraph of primitive ops. */
   onnx: OnnxEmission | { lower: (node: Tensor) => Tensor };
 }
+
+/** ONNX Runtime's domain of blocked-layout CPU kernels. */
+export const NCHWC_DOMAIN = 'com.microsoft.nchwc';
 
 type In = readonly Tensor[];
 const same = (ins: In) => ({ shape: [...ins[0].shape] });
@@ -106,6 +111,11 @@ export const OPS: Record<string, OpDef> = {
   ScatterElements: { infer: (ins) => ({ shape: [...ins[0].shape] }), onnx: { type: 'ScatterElements' } },
 
   Conv: { infer: convShape, onnx: { type: 'Conv' } },
+  // ONNX Runtime's blocked-layout CPU kernels (`nchwc.ts`): the tensors keep their NCHW shapes, their data is
+  // laid out in blocks of channels.
+  NchwcReorderInput: { infer: same, onnx: { type: 'ReorderInput', domain: NCHWC_DOMAIN } },
+  NchwcReorderOutput: { infer: same, onnx: { type: 'ReorderOutput', domain: NCHWC_DOMAIN } },
+  NchwcConv: { infer: convShape, onnx: { type: 'Conv', domain: NCHWC_DOMAIN } },
   ConvTranspose: { infer: convTransposeShape, onnx: { type: 'ConvTranspose' } },
   MaxPool: { infer: poolShape, onnx: { type: 'MaxPool' } },
   Resize: {
@@ -119,8 +129,9 @@ export const OPS: Record<string, OpDef> = {
    */
   BatchNormAffine: {
     infer: (ins) => ({ shape: [...ins[0].shape] }),
-    // invstd · γ first: one full-size Mul fewer.
-    onnx: { lower: (n) => add(mul(n.inputs[1], mul(n.inputs[2], n.inputs[3])), n.inputs[4]) },
+    // As a per-channel (depthwise 1×1) conv of xc with weights invstd·γ and bias β: one pass over the tensor
+    // instead of a Mul and an Add, and ONNX Runtime fuses the ReLU that follows into it.
+    onnx: { lower: (n) => channelAffine(n.inputs[1], mul(n.inputs[2], n.inputs[3]), n.inputs[4]) },
   },
 };
 
@@ -277,4 +288,16 @@ export function batchNormAffine(
   beta: Tensor,
 ): Tensor {
   return apply('BatchNormAffine', [z, centred, invStd, gamma, beta]);
+}
+
+/**
+ * x·scale + shift per channel, scale and shift (1, C, 1…): a depthwise 1×1 conv — one pass over x where Mul and
+ * Add make two — and always a 2D one (WebGPU has no grouped 3D conv): other ranks are viewed as (N, C, rest, 1).
+ */
+function channelAffine(x: Tensor, scale: Tensor, shift: Tensor): Tensor {
+  const [batch, channels] = x.shape;
+  const planar = x.rank === 4 ? x : reshape(x, [batch, channels, x.size / (batch * channels), 1]);
+  const weights = reshape(scale, [channels, 1, 1, 1]);
+  const y = conv(planar, weights, reshape(shift, [channels]), { group: channels });
+  return x.rank === 4 ? y : reshape(y, x.shape);
 }

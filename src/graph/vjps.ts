@@ -214,7 +214,11 @@ function oneHotKernel(kernel: readonly number[], mirrored: boolean): Tensor {
   return constant(values, [taps, 1, ...kernel]);
 }
 
-/** dW of a conv: im2col of the side with fewer channels by a one-hot conv, then a batched MatMul. */
+/**
+ * dW of a conv: an im2col by one-hot convs, then a batched MatMul. The im2col is the largest memory traffic of a
+ * step (taps × channels copies), so the shifts are split where that copies less: those along one axis on the
+ * output gradient, the others on the input (`splitShiftWeightGrad`); else all on the side with fewer channels.
+ */
 function convWeightGrad(g: Tensor, n: Tensor): Tensor {
   const [x, w] = n.inputs;
   const { spatial, kernel, pads, strides, group } = convGeometry(n.attrs);
@@ -222,6 +226,19 @@ function convWeightGrad(g: Tensor, n: Tensor): Tensor {
   const [cout, cinG] = w.shape;
   const taps = product(kernel);
   const unitStride = strides.every((s) => s === 1);
+
+  if (group === 1 && unitStride) {
+    // The longest axis: its zero padding adds the least to the MatMul.
+    const outSize = g.shape.slice(2);
+    const axis = range(0, spatial)
+      .filter((i) => kernel[i] > 1)
+      .reduce((best, i) => (best < 0 || outSize[i] > outSize[best] ? i : best), -1);
+    const rest = taps / kernel[axis];
+    const copies = kernel[axis] * cout + rest * cin;
+    if (axis >= 0 && rest > 1 && copies < taps * Math.min(cin, cout)) {
+      return splitShiftWeightGrad(g, x, w.shape, kernel, pads, axis);
+    }
+  }
 
   if (group === 1 && unitStride && cout < cin) {
     const inSize = x.shape.slice(2);
@@ -231,7 +248,7 @@ function convWeightGrad(g: Tensor, n: Tensor): Tensor {
     const cols = conv(gRows, oneHotKernel(kernel, true), undefined, { pads: [...begins, ...ends] });
     const gCols = reshape(cols, [batch, cout * taps, product(inSize)]);
     const xRows = reshape(x, [batch, cin, product(inSize)]);
-    const summed = reduceSum(matmul(gCols, swapLast(xRows)), [0], false);
+    const summed = batchSummedOuter(gCols, xRows);
     const perTap = transpose(reshape(summed, [cout, taps, cin]), [0, 2, 1]);
     return reshape(perTap, w.shape);
   }
@@ -241,14 +258,87 @@ function convWeightGrad(g: Tensor, n: Tensor): Tensor {
   const cols = conv(xRows, oneHotKernel(kernel, false), undefined, { pads, strides });
   const xCols = reshape(cols, [batch, group, cinG * taps, outSize]);
   const gGroups = reshape(g, [batch, group, cout / group, outSize]);
-  const summed = reduceSum(matmul(gGroups, swapLast(xCols)), [0], false);
-  return reshape(summed, w.shape);
+  return reshape(batchSummedOuter(gGroups, xCols), w.shape);
 }
 
-/** Repeats every spatial element `factor[i]` times along axis i: nearest up-sampling (ORT's Resize is ~4× faster than Reshape + Expand here). */
+/**
+ * dW[o, i, t] = Σ g[o, q]·x[i, q + t] (q over output positions, x zero-padded) with the taps t split: along
+ * `axis`, g is shifted (a mirrored one-hot conv along that axis alone, zero-padded to the padded input's length
+ * there); along the other axes x is (a one-hot conv with kernel 1 on `axis`). Both then cover the same grid —
+ * padded input along `axis`, output elsewhere — and one batched MatMul sums over it. For I = O = 32 in 3D this
+ * copies 3·O + 9·I channels where a full im2col copies 27·I.
+ */
+function splitShiftWeightGrad(
+  g: Tensor,
+  x: Tensor,
+  weightShape: readonly number[],
+  kernel: readonly number[],
+  pads: readonly number[],
+  axis: number,
+): Tensor {
+  const [batch, cin] = x.shape;
+  const [cout] = weightShape;
+  const spatial = kernel.length;
+  const shift = kernel[axis];
+  const xKernel = kernel.map((k, i) => (i === axis ? 1 : k));
+  const xCols = conv(
+    reshape(x, [batch * cin, 1, ...x.shape.slice(2)]),
+    oneHotKernel(xKernel, false),
+    undefined,
+    {
+      pads,
+    },
+  );
+  const gKernel = kernel.map((k, i) => (i === axis ? k : 1));
+  const gPad = kernel.map((k, i) => (i === axis ? k - 1 : 0));
+  const gShifted = conv(
+    reshape(g, [batch * cout, 1, ...g.shape.slice(2)]),
+    oneHotKernel(gKernel, true),
+    undefined,
+    {
+      pads: [...gPad, ...gPad],
+    },
+  );
+  const grid = product(xCols.shape.slice(2));
+  const rest = product(xKernel);
+  const summed = batchSummedOuter(
+    reshape(gShifted, [batch, cout * shift, grid]),
+    reshape(xCols, [batch, cin * rest, grid]),
+  );
+  // (O, shift tap, I, other taps…) → (O, I, taps in kernel order).
+  const others = range(0, spatial).filter((i) => i !== axis);
+  const perm = [0, 2, ...range(0, spatial).map((i) => (i === axis ? 1 : 3 + others.indexOf(i)))];
+  const split = reshape(summed, [cout, shift, cin, ...others.map((i) => kernel[i])]);
+  return reshape(transpose(split, perm), weightShape);
+}
+
+/**
+ * Σ over the batch of a·bᵀ for a (B, …, m, k) and b (B, …, n, k): (…, m, n). The taller operand goes on the
+ * left: MLAS runs these long-K products faster that way (a 288×4096 · 4096×32 GEMM in 70 % of the time of its
+ * transpose, docs/benchmarks.md), and only the small summed result is transposed back. Below 8 rows the short
+ * side is better left on the left.
+ */
+function batchSummedOuter(a: Tensor, b: Tensor): Tensor {
+  const [m, n] = [a.shape[a.rank - 2], b.shape[b.rank - 2]];
+  if (n <= m || m < 8) return reduceSum(matmul(a, swapLast(b)), [0], false);
+  return swapLast(reduceSum(matmul(b, swapLast(a)), [0], false));
+}
+
+/**
+ * Repeats every spatial element `factor[i]` times along axis i: nearest up-sampling. ORT's 2D Resize is ~4× faster
+ * than Reshape + Expand; its 3D Resize is not (135 ms for a 3D step's 8×32×8×32×32), so 3D up-samples the planes
+ * with the 2D Resize and repeats them along depth with Expand (contiguous copies).
+ */
 function repeatSpatial(t: Tensor, factor: readonly number[]): Tensor {
-  if (factor.every((f) => f === factor[0])) return upsample(t, factor[0], 'nearest');
   const [b, c, ...size] = t.shape;
+  if (size.length === 3 && factor.every((f) => f === factor[0])) {
+    const [f, [d, h, w]] = [factor[0], size];
+    const planes = upsample(reshape(t, [b * c * d, 1, h, w]), f, 'nearest');
+    const perPlane = [b * c, d, 1, f * f * h * w];
+    const repeated = expand(reshape(planes, perPlane), [b * c, d, f, f * f * h * w]);
+    return reshape(repeated, [b, c, d * f, h * f, w * f]);
+  }
+  if (factor.every((f) => f === factor[0])) return upsample(t, factor[0], 'nearest');
   const split = [b, c, ...size.flatMap((s) => [s, 1])];
   const expanded = [b, c, ...size.flatMap((s, i) => [s, factor[i]])];
   return reshape(expand(reshape(t, split), expanded), [b, c, ...size.map((s, i) => s * factor[i])]);
@@ -308,15 +398,16 @@ export function linearUpsampleMatrix(n: number, factor: number): Float32Array {
   return m;
 }
 
-/** Applies (out × in) matrix `m` along `axis` of `t`, by MatMul with the axis moved last. */
+/**
+ * Applies (out × in) matrix `m` along `axis` of `t`: t·mᵀ on the last axis, else m·t with t viewed as
+ * (before, in, after) — a broadcast MatMul, no transposes (which cost 3D steps ≈ 90 ms).
+ */
 function applyAlongAxis(t: Tensor, m: Float32Array, rows: number, cols: number, axis: number): Tensor {
-  const last = t.rank - 1;
-  const mT = constant(transposeMatrix(m, rows, cols), [cols, rows]);
-  if (axis === last) return matmul(t, mT);
-  const perm = range(0, t.rank);
-  perm[axis] = last;
-  perm[last] = axis;
-  return transpose(matmul(transpose(t, perm), mT), perm);
+  const shape = t.shape.map((d, i) => (i === axis ? rows : d));
+  if (axis === t.rank - 1) return matmul(t, constant(transposeMatrix(m, rows, cols), [cols, rows]));
+  const before = product(t.shape.slice(0, axis));
+  const after = product(t.shape.slice(axis + 1));
+  return reshape(matmul(constant(m, [rows, cols]), reshape(t, [before, cols, after])), shape);
 }
 
 function transposeMatrix(m: Float32Array, rows: number, cols: number): Float32Array {

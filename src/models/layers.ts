@@ -176,10 +176,17 @@ abstract class FlatInputLayers implements LayerBuilder {
 export class TrainingLayers extends FlatInputLayers {
   /** Updated running statistics by buffer name (PyTorch's momentum update, unbiased variance). */
   readonly updatedBuffers = new Map<string, Tensor>();
+  /**
+   * Parameters whose gradient is exactly zero: conv biases before a batch norm, which subtracts the batch mean
+   * and with it the bias (PyTorch computes their gradient as rounding noise). Not differentiating them saves a
+   * full-size reduction per layer.
+   */
+  readonly zeroGradient = new Set<string>();
 
   convNorm(x: Tensor, spec: ConvSpec, batchNorm: string | null): Tensor {
     const z = convWithViews(x, spec, this.params);
     if (!batchNorm) return z;
+    this.zeroGradient.add(`${spec.name}.bias`);
     const axes = statAxes(z.rank);
     const mean = reduceMean(z, axes);
     const centred = sub(z, mean);

@@ -31,6 +31,13 @@ describe('device choice', () => {
     expect(runtime.sessionOptions?.executionProviders).toBeUndefined();
   });
 
+  it.skipIf(process.arch !== 'x64')(
+    'the CPU runtime has the blocked conv kernels of its CPU (AVX2: 8, AVX-512: 16)',
+    async () => {
+      expect([8, 16]).toContain(await nodeRuntime(1).nchwcBlock!());
+    },
+  );
+
   it.skipIf(!noAdapter)('webgpu without an adapter fails in one line that names the way out', async () => {
     const err = (await nodeRuntimeOn('webgpu', 1).catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(Error);

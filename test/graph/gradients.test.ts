@@ -207,6 +207,36 @@ const cases: Record<string, GradCase[]> = {
       ],
       build: (x, w) => conv(x, w, undefined, { pads: [1, 1, 1, 1], strides: [2, 2], group: 4 }),
     },
+    // Eight or more output channels and more im2col rows than that: dW's GEMM runs with the im2col on the left.
+    {
+      shapes: [
+        [2, 3, 6, 5],
+        [8, 3, 3, 3],
+      ],
+      build: (x, w) => conv(x, w, undefined, { pads: [1, 1, 1, 1] }),
+    },
+    {
+      shapes: [
+        [1, 4, 5, 5],
+        [16, 2, 3, 3],
+      ],
+      build: (x, w) => conv(x, w, undefined, { pads: [1, 1, 1, 1], group: 2 }),
+    },
+    // dW with the shifts split between g (along the longest axis) and x (the others), asymmetric padding.
+    {
+      shapes: [
+        [1, 3, 6, 5],
+        [3, 3, 3, 2],
+      ],
+      build: (x, w) => conv(x, w, undefined, { pads: [1, 0, 2, 1] }),
+    },
+    {
+      shapes: [
+        [1, 2, 4, 5, 6],
+        [2, 2, 3, 3, 3],
+      ],
+      build: (x, w) => conv(x, w, undefined, { pads: [0, 1, 1, 1, 0, 1] }),
+    },
     { shapes: [[2, 5, 4, 4], [2, 5, 1, 1], [2]], build: (x, w, b) => conv(x, w, b) },
     {
       shapes: [

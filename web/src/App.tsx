@@ -1,5 +1,4 @@
 import {
-  type Device,
   type DType,
   type EpochRecord,
   encodeTiff,
@@ -9,16 +8,22 @@ import {
   type StepProgress,
   validateAxes,
 } from 'careamics-js';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { BmzForm } from './components/BmzForm.js';
+import { CompareToggle, type Shown } from './components/CompareToggle.js';
+import { FilePickers } from './components/FilePickers.js';
+import { ImageInfo } from './components/ImageInfo.js';
 import { LossChart } from './components/LossChart.js';
-import { NoiseModelPlot } from './components/NoiseModelPlot.js';
+import { ModelDownloads } from './components/ModelDownloads.js';
+import { type FitProgress, Pn2vPanel } from './components/Pn2vPanel.js';
+import { ProgressBar } from './components/ProgressBar.js';
 import { Settings } from './components/Settings.js';
 import { type ShownImage, Viewer } from './components/Viewer.js';
 import { DEFAULT_SETTINGS } from './config.js';
 import { download, outputStem } from './download.js';
 import { memoryProblem, valueRange } from './image.js';
-import type { FromWorker, ToWorker, TrainSettings } from './protocol.js';
+import type { FromWorker, TrainSettings } from './protocol.js';
+import { useTrainingWorker } from './useTrainingWorker.js';
 
 interface LoadedImage extends ShownImage {
   name: string;
@@ -50,11 +55,7 @@ interface Prediction extends ShownImage {
   shape: number[];
 }
 
-const ACCEPT = '.tif,.tiff,.png,.npy';
-const MODEL_ACCEPT = '.safetensors,.zip';
-
 export function App() {
-  const worker = useRef<Worker | undefined>(undefined);
   const [image, setImage] = useState<LoadedImage>();
   const [axesText, setAxesText] = useState('');
   const [axesError, setAxesError] = useState<string>();
@@ -67,12 +68,11 @@ export function App() {
   const [tiles, setTiles] = useState<{ done: number; total: number }>();
   const [prediction, setPrediction] = useState<Prediction>();
   const [noiseModel, setNoiseModel] = useState<{ model: NoiseModel; pairs: number }>();
-  const [fitProgress, setFitProgress] = useState<{ epoch: number; epochs: number; loss: number }>();
+  const [fitProgress, setFitProgress] = useState<FitProgress>();
   const [pn2vPrediction, setPn2vPrediction] = useState<Prediction>();
-  const [shown, setShown] = useState<'n2v' | 'pn2v'>('n2v');
+  const [shown, setShown] = useState<Shown>('n2v');
   const [status, setStatus] = useState<string>();
   const [error, setError] = useState<string>();
-  const [dragging, setDragging] = useState(false);
 
   const onWorkerMessage = (message: FromWorker) => {
     switch (message.type) {
@@ -158,29 +158,10 @@ export function App() {
         return;
     }
   };
-  const handler = useRef(onWorkerMessage);
-  handler.current = onWorkerMessage;
-
-  /** A fresh worker: ORT's backend is chosen once per worker, so a changed device needs a new one. */
-  const startWorker = (device: Device) => {
-    worker.current?.terminate();
-    const w = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
-    w.onmessage = (e: MessageEvent<FromWorker>) => handler.current(e.data);
-    w.onerror = (e) => {
-      setPhase('idle');
-      setError(`the training worker failed: ${e.message}`);
-    };
-    worker.current = w;
-    workerDevice.current = device;
-  };
-  const workerDevice = useRef(DEFAULT_SETTINGS.device);
-
-  useEffect(() => {
-    startWorker(DEFAULT_SETTINGS.device);
-    return () => worker.current?.terminate();
-  }, []);
-
-  const send = (message: ToWorker) => worker.current!.postMessage(message);
+  const { send, switchDevice } = useTrainingWorker(DEFAULT_SETTINGS.device, onWorkerMessage, (message) => {
+    setPhase('idle');
+    setError(message);
+  });
 
   const forgetPn2v = () => {
     setNoiseModel(undefined);
@@ -244,7 +225,7 @@ export function App() {
     setModel(undefined);
     forgetPn2v();
     setPhase('training');
-    if (settings.device !== workerDevice.current) startWorker(settings.device);
+    switchDevice(settings.device);
     send({ type: 'train', file: image.file, name: image.name, axes: image.axes, settings });
   };
 
@@ -255,7 +236,7 @@ export function App() {
     setPrediction(undefined);
     forgetPn2v();
     setPhase('loading');
-    if (settings.device !== workerDevice.current) startWorker(settings.device);
+    switchDevice(settings.device);
     send({ type: 'load-model', file, name: file.name, device: settings.device });
   };
 
@@ -278,7 +259,7 @@ export function App() {
     forgetPn2v();
     setTiles(undefined);
     setPhase('improving');
-    if (settings.device !== workerDevice.current) startWorker(settings.device);
+    switchDevice(settings.device);
     send({ type: 'improve-pn2v', file: image.file, name: image.name, axes: image.axes, settings });
   };
 
@@ -291,13 +272,6 @@ export function App() {
     if (!image) return;
     const bytes = encodeTiff(result, { axes: result.axes, name: image.name });
     download(bytes as Uint8Array<ArrayBuffer>, `${outputStem(image.name, algorithm)}.tif`, 'image/tiff');
-  };
-
-  const onDrop = (e: DragEvent) => {
-    e.preventDefault();
-    setDragging(false);
-    const file = e.dataTransfer?.files[0];
-    if (file) void open(file);
   };
 
   const busy = phase !== 'idle';
@@ -314,64 +288,18 @@ export function App() {
       </header>
       <div class="columns">
         <section class="controls">
-          <label
-            class={`drop${dragging ? ' dragging' : ''}`}
-            onDragOver={(e) => {
-              e.preventDefault();
-              setDragging(true);
-            }}
-            onDragLeave={() => setDragging(false)}
-            onDrop={onDrop}
-          >
-            <strong>Drop an image here</strong> or click to choose (TIFF, PNG, NPY)
-            <input
-              type="file"
-              accept={ACCEPT}
-              data-testid="file"
-              disabled={busy}
-              onChange={(e) => {
-                const file = e.currentTarget.files?.[0];
-                if (file) void open(file);
-              }}
-            />
-          </label>
-          <label class="load-model">
-            …or load a trained model (checkpoint .safetensors, BMZ .zip) to denoise without training
-            <input
-              type="file"
-              accept={MODEL_ACCEPT}
-              data-testid="model-file"
-              disabled={busy}
-              onChange={(e) => {
-                const file = e.currentTarget.files?.[0];
-                if (file) loadModel(file);
-              }}
-            />
-          </label>
+          <FilePickers disabled={busy} onImage={(file) => void open(file)} onModel={loadModel} />
           {image && (
-            <dl class="info" data-testid="info">
-              <dt>File</dt>
-              <dd>{image.name}</dd>
-              <dt>Shape</dt>
-              <dd data-testid="shape">{image.shape.join(' × ')}</dd>
-              <dt>Type</dt>
-              <dd>{image.dtype}</dd>
-              <dt>Range</dt>
-              <dd>
-                {image.range[0].toPrecision(4)} … {image.range[1].toPrecision(4)}
-              </dd>
-              <dt>Axes</dt>
-              <dd>
-                <input
-                  class={axesError ? 'invalid' : ''}
-                  value={axesText}
-                  data-testid="axes"
-                  disabled={busy}
-                  onInput={(e) => editAxes(e.currentTarget.value)}
-                  title="Letters from STCZYX, one per dimension, e.g. ZYX or SYX"
-                />
-              </dd>
-            </dl>
+            <ImageInfo
+              name={image.name}
+              shape={image.shape}
+              dtype={image.dtype}
+              range={image.range}
+              axesText={axesText}
+              axesInvalid={!!axesError}
+              disabled={busy}
+              onAxes={editAxes}
+            />
           )}
           {axesError && <p class="error">{axesError}</p>}
           {image && (
@@ -398,13 +326,10 @@ export function App() {
             </p>
           )}
           {step && (
-            <div class="progress" data-testid="train-progress">
-              <progress value={doneSteps} max={totalSteps} />
-              <span>
-                epoch {step.epoch + 1}/{settings.epochs} · step {step.stepInEpoch}/{step.stepsPerEpoch} · loss{' '}
-                {step.loss.toPrecision(3)}
-              </span>
-            </div>
+            <ProgressBar testId="train-progress" value={doneSteps} max={totalSteps}>
+              epoch {step.epoch + 1}/{settings.epochs} · step {step.stepInEpoch}/{step.stepsPerEpoch} · loss{' '}
+              {step.loss.toPrecision(3)}
+            </ProgressBar>
           )}
           {(phase === 'training' || history.length > 0) && (
             <LossChart history={history} epochs={settings.epochs} />
@@ -417,33 +342,12 @@ export function App() {
             </div>
           )}
           {model && model.origin !== 'bmz' && (
-            <div class="buttons">
-              <button
-                type="button"
-                data-testid="download-onnx"
-                disabled={busy}
-                title="The prediction network; inputs are normalized with the training mean and std"
-                onClick={() => send({ type: 'export-onnx' })}
-              >
-                Download model (ONNX)
-              </button>
-              <button
-                type="button"
-                data-testid="download-checkpoint"
-                disabled={busy}
-                title="Weights, configuration and statistics: npx careamics predict <file> <image> loads it, and so does this page"
-                onClick={() => send({ type: 'export-checkpoint' })}
-              >
-                Download checkpoint
-              </button>
-            </div>
-          )}
-          {model?.normalization && (
-            <p class="note" data-testid="normalization">
-              The ONNX model expects (x − mean) / std with mean{' '}
-              {model.normalization.mean.map((m) => m.toPrecision(5)).join(', ')} and std{' '}
-              {model.normalization.std.map((m) => m.toPrecision(5)).join(', ')}; the checkpoint carries them.
-            </p>
+            <ModelDownloads
+              normalization={model.normalization}
+              disabled={busy}
+              onOnnx={() => send({ type: 'export-onnx' })}
+              onCheckpoint={() => send({ type: 'export-checkpoint' })}
+            />
           )}
           {model?.origin === 'trained' && (
             <BmzForm
@@ -458,12 +362,9 @@ export function App() {
             />
           )}
           {tiles && (
-            <div class="progress" data-testid="predict-progress">
-              <progress value={tiles.done} max={tiles.total} />
-              <span>
-                tile {tiles.done}/{tiles.total}
-              </span>
-            </div>
+            <ProgressBar testId="predict-progress" value={tiles.done} max={tiles.total}>
+              tile {tiles.done}/{tiles.total}
+            </ProgressBar>
           )}
           {prediction && (
             <div class="buttons">
@@ -477,62 +378,19 @@ export function App() {
             </div>
           )}
           {model && image && (
-            <div class="buttons">
-              <button
-                type="button"
-                data-testid="improve-pn2v"
-                disabled={busy || !!axesError}
-                title="Fit a noise model to the N2V prediction and this image, train Probabilistic Noise2Void with the settings above, predict the posterior mean"
-                onClick={improve}
-              >
-                Improve with PN2V
-              </button>
-              <button
-                type="button"
-                data-testid="stop-pn2v"
-                disabled={phase !== 'improving'}
-                onClick={stopPn2v}
-              >
-                Stop PN2V
-              </button>
-            </div>
-          )}
-          {fitProgress && !noiseModel && (
-            <div class="progress" data-testid="fit-progress">
-              <progress value={fitProgress.epoch} max={fitProgress.epochs} />
-              <span>
-                noise model step {fitProgress.epoch}/{fitProgress.epochs} · −log p{' '}
-                {fitProgress.loss.toPrecision(4)}
-              </span>
-            </div>
-          )}
-          {noiseModel && <NoiseModelPlot model={noiseModel.model} pairs={noiseModel.pairs} />}
-          {pn2vPrediction && (
-            <div class="buttons">
-              <button
-                type="button"
-                data-testid="download-pn2v-tiff"
-                onClick={() => downloadTiff(pn2vPrediction, 'pn2v')}
-              >
-                Download PN2V TIFF (float32)
-              </button>
-              <button
-                type="button"
-                data-testid="download-pn2v-onnx"
-                disabled={busy}
-                onClick={() => send({ type: 'export-onnx', pn2v: true })}
-              >
-                PN2V model (ONNX)
-              </button>
-              <button
-                type="button"
-                data-testid="download-pn2v-checkpoint"
-                disabled={busy}
-                onClick={() => send({ type: 'export-checkpoint', pn2v: true })}
-              >
-                PN2V checkpoint
-              </button>
-            </div>
+            <Pn2vPanel
+              busy={busy}
+              improving={phase === 'improving'}
+              canImprove={!axesError}
+              fitProgress={fitProgress}
+              noiseModel={noiseModel}
+              hasResult={!!pn2vPrediction}
+              onImprove={improve}
+              onStop={stopPn2v}
+              onDownloadTiff={() => pn2vPrediction && downloadTiff(pn2vPrediction, 'pn2v')}
+              onDownloadOnnx={() => send({ type: 'export-onnx', pn2v: true })}
+              onDownloadCheckpoint={() => send({ type: 'export-checkpoint', pn2v: true })}
+            />
           )}
           {status && (
             <p class="status" data-testid="status">
@@ -546,25 +404,7 @@ export function App() {
           )}
         </section>
         <section class="display">
-          {pn2vPrediction && (
-            <fieldset class="compare" data-testid="compare">
-              <legend>Result shown</legend>
-              {(['n2v', 'pn2v'] as const).map((which) => (
-                <label key={which}>
-                  <input
-                    type="radio"
-                    name="shown"
-                    value={which}
-                    data-testid={`show-${which}`}
-                    checked={shown === which}
-                    disabled={which === 'n2v' && !prediction}
-                    onChange={() => setShown(which)}
-                  />
-                  {which === 'n2v' ? 'N2V' : 'PN2V (posterior mean)'}
-                </label>
-              ))}
-            </fieldset>
-          )}
+          {pn2vPrediction && <CompareToggle shown={shown} hasN2v={!!prediction} onChange={setShown} />}
           {image ? (
             <Viewer image={image} prediction={shown === 'pn2v' ? pn2vPrediction : prediction} />
           ) : (
