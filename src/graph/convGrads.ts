@@ -67,13 +67,12 @@ export function convWeightGrad(g: Tensor, n: Tensor): Tensor {
 
   if (group === 1 && unitStride) {
     // The longest axis: its zero padding adds the least to the MatMul.
-    const outSize = g.shape.slice(2);
+    const outShape = g.shape.slice(2);
     const axis = range(0, spatial)
       .filter((i) => kernel[i] > 1)
-      .reduce((best, i) => (best < 0 || outSize[i] > outSize[best] ? i : best), -1);
-    const rest = taps / kernel[axis];
-    const copies = kernel[axis] * cout + rest * cin;
-    if (axis >= 0 && rest > 1 && copies < taps * Math.min(cin, cout)) {
+      .reduce((best, i) => (best < 0 || outShape[i] > outShape[best] ? i : best), -1);
+    const rest = axis < 0 ? 1 : taps / kernel[axis];
+    if (rest > 1 && kernel[axis] * cout + rest * cin < taps * Math.min(cin, cout)) {
       return splitShiftWeightGrad(g, x, w.shape, kernel, pads, axis);
     }
   }

@@ -80,13 +80,11 @@ export function toOnnx(spec: OnnxGraphSpec): Uint8Array {
       return;
     }
     const emission = OPS[node.op].onnx;
-    const blocked = spec.nchwcBlock !== undefined && nchwcEligible(node, spec.nchwcBlock);
-    if ('lower' in emission || blocked) {
+    const block = spec.nchwcBlock;
+    if ('lower' in emission || (block !== undefined && nchwcEligible(node, block))) {
       // A composite op (or a conv for the blocked kernels): write its primitive subgraph; its inputs already
       // have names.
-      const lowered = blocked
-        ? lowerToNchwc(node, spec.nchwcBlock!)
-        : (emission as { lower: (n: Tensor) => Tensor }).lower(node);
+      const lowered = 'lower' in emission ? emission.lower(node) : lowerToNchwc(node, block!);
       for (const inner of topologicalOrder([lowered])) if (!names.has(inner.id)) emit(inner);
       names.set(node.id, names.get(lowered.id)!);
       return;

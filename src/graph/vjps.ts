@@ -176,14 +176,15 @@ function matmulGrad(g: Tensor, n: Tensor, need: readonly boolean[]): (Tensor | u
  */
 function repeatSpatial(t: Tensor, factor: readonly number[]): Tensor {
   const [b, c, ...size] = t.shape;
-  if (size.length === 3 && factor.every((f) => f === factor[0])) {
-    const [f, [d, h, w]] = [factor[0], size];
+  const f = factor[0];
+  if (factor.every((fi) => fi === f)) {
+    if (size.length !== 3) return upsample(t, f, 'nearest');
+    const [d, h, w] = size;
     const planes = upsample(reshape(t, [b * c * d, 1, h, w]), f, 'nearest');
     const perPlane = [b * c, d, 1, f * f * h * w];
     const repeated = expand(reshape(planes, perPlane), [b * c, d, f, f * f * h * w]);
     return reshape(repeated, [b, c, d * f, h * f, w * f]);
   }
-  if (factor.every((f) => f === factor[0])) return upsample(t, factor[0], 'nearest');
   const split = [b, c, ...size.flatMap((s) => [s, 1])];
   const expanded = [b, c, ...size.flatMap((s, i) => [s, factor[i]])];
   return reshape(expand(reshape(t, split), expanded), [b, c, ...size.map((s, i) => s * factor[i])]);

@@ -3,7 +3,7 @@ import { useEffect, useRef } from 'preact/hooks';
 import type { FromWorker, ToWorker } from './protocol.js';
 
 /**
- * The worker that trains and predicts. ORT's backend is chosen once per worker, so `onDevice` replaces the worker
+ * The worker that trains and predicts. ORT's backend is chosen once per worker, so `switchDevice` replaces the worker
  * when the device changes. Messages go to the latest `onMessage` (it closes over the component's current state).
  */
 export function useTrainingWorker(

@@ -1,7 +1,14 @@
+import type { TargetedEvent } from 'preact';
 import { useState } from 'preact/hooks';
 
 const IMAGE_ACCEPT = '.tif,.tiff,.png,.npy';
 const MODEL_ACCEPT = '.safetensors,.zip';
+
+/** A file input's change handler that passes on the chosen file. */
+const withChosenFile = (use: (file: File) => void) => (e: TargetedEvent<HTMLInputElement>) => {
+  const file = e.currentTarget.files?.[0];
+  if (file) use(file);
+};
 
 /** The drop zone and file input for an image, and the file input for a trained model. */
 export function FilePickers(props: {
@@ -33,10 +40,7 @@ export function FilePickers(props: {
           accept={IMAGE_ACCEPT}
           data-testid="file"
           disabled={props.disabled}
-          onChange={(e) => {
-            const file = e.currentTarget.files?.[0];
-            if (file) props.onImage(file);
-          }}
+          onChange={withChosenFile(props.onImage)}
         />
       </label>
       <label class="load-model">
@@ -46,10 +50,7 @@ export function FilePickers(props: {
           accept={MODEL_ACCEPT}
           data-testid="model-file"
           disabled={props.disabled}
-          onChange={(e) => {
-            const file = e.currentTarget.files?.[0];
-            if (file) props.onModel(file);
-          }}
+          onChange={withChosenFile(props.onModel)}
         />
       </label>
     </>
