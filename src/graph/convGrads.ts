@@ -5,7 +5,7 @@
  */
 import { conv, convTranspose, matmul, reshape, slice, transpose } from './ops.js';
 import { convGeometry, range } from './shapes.js';
-import { constant, product, type Tensor } from './tensor.js';
+import { constant, ones, product, type Tensor } from './tensor.js';
 
 /** Swaps the last two axes. */
 export const swapLast = (t: Tensor) => transpose(t, [...range(0, t.rank - 2), t.rank - 1, t.rank - 2]);
@@ -122,9 +122,7 @@ function splitShiftWeightGrad(
     reshape(x, [batch * cin, 1, ...x.shape.slice(2)]),
     oneHotKernel(xKernel, false),
     undefined,
-    {
-      pads,
-    },
+    { pads },
   );
   const gKernel = kernel.map((k, i) => (i === axis ? k : 1));
   const gPad = kernel.map((k, i) => (i === axis ? k - 1 : 0));
@@ -132,9 +130,7 @@ function splitShiftWeightGrad(
     reshape(g, [batch * cout, 1, ...g.shape.slice(2)]),
     oneHotKernel(gKernel, true),
     undefined,
-    {
-      pads: [...gPad, ...gPad],
-    },
+    { pads: [...gPad, ...gPad] },
   );
   const grid = product(xCols.shape.slice(2));
   const rest = product(xKernel);
@@ -167,6 +163,5 @@ function batchSummedOuter(a: Tensor, b: Tensor): Tensor {
  */
 function sumOverBatch(t: Tensor): Tensor {
   const [batch, ...rest] = t.shape;
-  const ones = constant(new Float32Array(batch).fill(1), [1, batch]);
-  return reshape(matmul(ones, reshape(t, [batch, product(rest)])), rest);
+  return reshape(matmul(ones([1, batch]), reshape(t, [batch, product(rest)])), rest);
 }

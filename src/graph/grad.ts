@@ -1,6 +1,6 @@
 /** Reverse-mode differentiation: one reverse topological walk over the gradient rules in `VJPS`. */
 import { add } from './ops.js';
-import { constant, GraphError, sameShape, type Tensor } from './tensor.js';
+import { GraphError, ones, sameShape, type Tensor } from './tensor.js';
 import { VJPS } from './vjps.js';
 
 /** Nodes reachable from `outputs`, inputs before the nodes that use them. */
@@ -34,7 +34,7 @@ export function grad(loss: Tensor, wrt: readonly Tensor[]): Tensor[] {
   for (const node of order) {
     if (targets.has(node.id) || node.inputs.some((i) => requires.has(i.id))) requires.add(node.id);
   }
-  const grads = new Map<number, Tensor>([[loss.id, ones(loss)]]);
+  const grads = new Map<number, Tensor>([[loss.id, ones(loss.shape)]]);
   for (let i = order.length - 1; i >= 0; i--) {
     const node = order[i];
     const g = grads.get(node.id);
@@ -59,8 +59,4 @@ export function grad(loss: Tensor, wrt: readonly Tensor[]): Tensor[] {
     if (!g) throw new GraphError('a requested tensor does not influence the loss', 'grad');
     return g;
   });
-}
-
-function ones(t: Tensor): Tensor {
-  return constant(new Float32Array(t.size).fill(1), t.shape);
 }

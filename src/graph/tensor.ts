@@ -59,6 +59,10 @@ export function constant(values: ArrayLike<number> | number, shape: readonly num
   return new Tensor('Constant', [], {}, [...shape], 'float32', data);
 }
 
+/** A float32 constant of ones. */
+export const ones = (shape: readonly number[]): Tensor =>
+  constant(new Float32Array(product(shape)).fill(1), shape);
+
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }

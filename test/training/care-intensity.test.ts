@@ -95,13 +95,6 @@ describe.skipIf(!HAS_SHARED_DATA)(
 
     it('CARE (noisy → 50-frame average) predicts its training crop at the target scale', async () => {
       const prediction = await fitAndPredict('care', noisy, average);
-      console.log(
-        'CARE',
-        fittedScale(prediction, average),
-        mse(prediction, average),
-        mse(noisy, average),
-        std(noisy) / std(average),
-      );
       expect(Math.abs(fittedScale(prediction, average) - 1)).toBeLessThan(0.05);
       expect(mse(prediction, average)).toBeLessThan(mse(noisy, average) / 2);
     }, 120_000);
@@ -116,13 +109,6 @@ describe.skipIf(!HAS_SHARED_DATA)(
       }
       const second = average.map((v, i) => v + residual[i]);
       const prediction = await fitAndPredict('n2n', noisy, second);
-      console.log(
-        'N2N',
-        fittedScale(prediction, second),
-        fittedScale(prediction, average),
-        mse(prediction, average),
-        mse(noisy, average),
-      );
       expect(Math.abs(fittedScale(prediction, second) - 1)).toBeLessThan(0.15);
       expect(mse(prediction, average)).toBeLessThan(mse(noisy, average));
     }, 120_000);
